@@ -1,0 +1,1 @@
+"""Adapters: the database, the wire formats and the stream processor's state."""

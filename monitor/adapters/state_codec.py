@@ -1,0 +1,122 @@
+"""Incident state to bytes and back, for the stream processor's table and changelog.
+
+The format is ``schemas.internal.IncidentRecord`` as compact JSON: versioned
+(``v``), readable when inspecting a changelog topic, and about 400 bytes an
+incident.
+"""
+
+from __future__ import annotations
+
+from monitor.domain.incident import (
+    Announced,
+    CategoryChange,
+    Closure,
+    IncidentState,
+    Recording,
+    Report,
+)
+from monitor.domain.inputs import ClosingCode
+from schemas.internal import (
+    AnnouncedRecord,
+    CategoryChangeRecord,
+    ClosureRecord,
+    IncidentRecord,
+    RecordingRecord,
+    ReportRecord,
+)
+
+
+def to_record(state: IncidentState) -> IncidentRecord:
+    r, c, a = state.report, state.category_change, state.announced
+    return IncidentRecord(
+        incident_id=state.incident_id,
+        report=None
+        if r is None
+        else ReportRecord(
+            event_id=r.event_id,
+            force=r.force,
+            reported_at=r.reported_at,
+            channel=r.channel,
+            category=r.category,
+            crime_related=r.crime_related,
+            division=r.division,
+            grade=r.grade,
+        ),
+        flagged_at=state.flagged_at,
+        unflagged_at=state.unflagged_at,
+        category_change=None
+        if c is None
+        else CategoryChangeRecord(event_id=c.event_id, changed_at=c.changed_at, category=c.category),
+        recording=None
+        if state.recording is None
+        else RecordingRecord(
+            crime_id=state.recording.crime_id, recorded_at=state.recording.recorded_at
+        ),
+        closure=_closure_record(state.closure),
+        closed_as_recorded=_closure_record(state.closed_as_recorded),
+        last_event_at=state.last_event_at,
+        announced=AnnouncedRecord(
+            measured_crime=a.measured_crime,
+            due_soon=a.due_soon,
+            overdue=a.overdue,
+            resolved=a.resolved,
+            closed_without_crime=a.closed_without_crime,
+        ),
+    )
+
+
+def from_record(record: IncidentRecord) -> IncidentState:
+    r, c, a = record.report, record.category_change, record.announced
+    return IncidentState(
+        incident_id=record.incident_id,
+        report=None
+        if r is None
+        else Report(
+            event_id=r.event_id,
+            force=r.force,
+            reported_at=r.reported_at,
+            channel=r.channel,
+            category=r.category,
+            crime_related=r.crime_related,
+            division=r.division,
+            grade=r.grade,
+        ),
+        flagged_at=record.flagged_at,
+        unflagged_at=record.unflagged_at,
+        category_change=None if c is None else CategoryChange(c.event_id, c.changed_at, c.category),
+        recording=None
+        if record.recording is None
+        else Recording(record.recording.crime_id, record.recording.recorded_at),
+        closure=_closure(record.closure),
+        closed_as_recorded=_closure(record.closed_as_recorded),
+        last_event_at=record.last_event_at,
+        announced=Announced(
+            measured_crime=a.measured_crime,
+            due_soon=a.due_soon,
+            overdue=a.overdue,
+            resolved=a.resolved,
+            closed_without_crime=a.closed_without_crime,
+        ),
+    )
+
+
+def _closure_record(closure: Closure | None) -> ClosureRecord | None:
+    if closure is None:
+        return None
+    return ClosureRecord(
+        event_id=closure.event_id, closed_at=closure.closed_at, closing_code=closure.closing_code.value
+    )
+
+
+def _closure(record: ClosureRecord | None) -> Closure | None:
+    if record is None:
+        return None
+    return Closure(record.event_id, record.closed_at, ClosingCode(record.closing_code.value))
+
+
+def encode_state(state: IncidentState) -> bytes:
+    return to_record(state).model_dump_json(exclude_defaults=True).encode()
+
+
+def decode_state(raw: bytes) -> IncidentState:
+    return from_record(IncidentRecord.model_validate_json(raw))

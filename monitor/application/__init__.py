@@ -1,0 +1,1 @@
+"""Application services: the use cases, wired to ports (state store, ledger, publisher)."""

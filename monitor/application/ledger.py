@@ -1,0 +1,256 @@
+"""The ledger: the durable record of incidents, crimes and alerts.
+
+The live state lives in the stream processor's tables; the ledger is its
+projection into a database for audit, reporting and the supervisors' board.
+Every write is an idempotent upsert keyed by the row's identity, so a batch
+written twice (at-least-once delivery) leaves the ledger as written once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from monitor.domain.incident import IncidentState
+from monitor.domain.inputs import CrimeCancelled, CrimeRecorded
+from monitor.domain.outcomes import alert_id_for
+from monitor.domain.policy import TimelinessPolicy
+from monitor.domain.recording_clock import IncidentStatus, schedule, status_of
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentRow:
+    """One incident as the ledger keeps it. Times are timezone-aware (UTC)."""
+
+    incident_id: str
+    status: str
+    force: str | None
+    division: str | None
+    channel: str | None
+    opening_category: str | None
+    category: str | None
+    grade: str | None
+    reported_at: datetime | None
+    deadline: datetime | None
+    crime_related: bool
+    crime_related_since: datetime | None
+    unflagged_at: datetime | None
+    first_crime_id: str | None
+    recorded_at: datetime | None
+    elapsed_seconds: float | None
+    within_target: bool | None
+    recorded_before_report: bool
+    closed_at: datetime | None
+    closing_code: str | None
+    last_event_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRow:
+    """An incident's recording alert and where it is in its lifecycle.
+
+    ``state`` is ``due_soon``, ``overdue`` or ``resolved``.
+    """
+
+    alert_id: str
+    incident_id: str
+    state: str
+    force: str
+    division: str | None
+    category: str
+    deadline: datetime
+    due_soon_at: datetime | None
+    overdue_at: datetime | None
+    resolved_at: datetime | None
+    resolution: str | None
+    late: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class CrimeRow:
+    """A crime record, merged from its recorded and cancelled events.
+
+    Either event may arrive first; fields left None by one event are filled
+    by the other, never overwritten with None.
+    """
+
+    crime_id: str
+    incident_ids: tuple[str, ...] = ()
+    recorded_at: datetime | None = None
+    offence_code: str | None = None
+    offence_group: str | None = None
+    victim_ref: str | None = None
+    victim_consents_to_referral: bool | None = None
+    cancelled_at: datetime | None = None
+    cancellation_reason: str | None = None
+
+    @property
+    def unlinked(self) -> bool:
+        return self.recorded_at is not None and not self.incident_ids
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerBatch:
+    """Rows to upsert together, in one transaction."""
+
+    incidents: Sequence[IncidentRow] = ()
+    alerts: Sequence[AlertRow] = ()
+    crimes: Sequence[CrimeRow] = ()
+
+    def __len__(self) -> int:
+        return len(self.incidents) + len(self.alerts) + len(self.crimes)
+
+
+class Ledger(Protocol):
+    def write(self, batch: LedgerBatch) -> None:
+        """Upsert every row of the batch atomically; safe to repeat."""
+
+    def incident(self, incident_id: str) -> IncidentRow | None: ...
+
+    def alert(self, alert_id: str) -> AlertRow | None: ...
+
+    def crime(self, crime_id: str) -> CrimeRow | None: ...
+
+
+def merge_crime(old: CrimeRow | None, new: CrimeRow) -> CrimeRow:
+    """Combine two partial views of one crime: a known value is never replaced by None."""
+    if old is None:
+        return new
+
+    def pick(a, b):  # type: ignore[no-untyped-def]
+        return b if b is not None else a
+
+    return CrimeRow(
+        crime_id=new.crime_id,
+        incident_ids=new.incident_ids or old.incident_ids,
+        recorded_at=pick(old.recorded_at, new.recorded_at),
+        offence_code=pick(old.offence_code, new.offence_code),
+        offence_group=pick(old.offence_group, new.offence_group),
+        victim_ref=pick(old.victim_ref, new.victim_ref),
+        victim_consents_to_referral=pick(
+            old.victim_consents_to_referral, new.victim_consents_to_referral
+        ),
+        cancelled_at=pick(old.cancelled_at, new.cancelled_at),
+        cancellation_reason=pick(old.cancellation_reason, new.cancellation_reason),
+    )
+
+
+def crime_row_recorded(crime: CrimeRecorded) -> CrimeRow:
+    return CrimeRow(
+        crime_id=crime.crime_id,
+        incident_ids=tuple(dict.fromkeys(crime.incident_ids)),
+        recorded_at=crime.recorded_at,
+        offence_code=crime.offence_code,
+        offence_group=crime.offence_group,
+        victim_ref=crime.victim_ref,
+        victim_consents_to_referral=crime.victim_consents_to_referral,
+    )
+
+
+def crime_row_cancelled(cancelled: CrimeCancelled) -> CrimeRow:
+    return CrimeRow(
+        crime_id=cancelled.crime_id,
+        cancelled_at=cancelled.cancelled_at,
+        cancellation_reason=cancelled.reason,
+    )
+
+
+def incident_rows(
+    state: IncidentState, policy: TimelinessPolicy
+) -> tuple[IncidentRow, AlertRow | None]:
+    """Project one incident's live state onto its ledger rows."""
+    report = state.report
+    plan = schedule(state, policy)
+    recording = state.recording
+    measured = recording is not None and report is not None
+    elapsed = within = None
+    before = False
+    if measured:
+        assert recording is not None and report is not None  # noqa: S101
+        raw = (recording.recorded_at - report.reported_at).total_seconds()
+        before = raw < 0
+        elapsed = max(raw, 0.0)
+        within = elapsed <= policy.target.total_seconds()
+    closure = state.closure or state.closed_as_recorded
+    row = IncidentRow(
+        incident_id=state.incident_id,
+        status=status_of(state, policy).value,
+        force=report.force if report else None,
+        division=report.division if report else None,
+        channel=report.channel if report else None,
+        opening_category=report.category if report else None,
+        category=state.category,
+        grade=report.grade if report else None,
+        reported_at=report.reported_at if report else None,
+        deadline=report.reported_at + policy.target if report else None,
+        crime_related=state.crime_related_since is not None,
+        crime_related_since=state.crime_related_since,
+        unflagged_at=state.unflagged_at,
+        first_crime_id=recording.crime_id if recording else None,
+        recorded_at=recording.recorded_at if recording else None,
+        elapsed_seconds=elapsed,
+        within_target=within,
+        recorded_before_report=before,
+        closed_at=closure.closed_at if closure else None,
+        closing_code=closure.closing_code.value if closure else None,
+        last_event_at=state.last_event_at,
+    )
+    announced = state.announced
+    if plan is None or report is None or not (announced.due_soon or announced.overdue):
+        return row, None
+    alert = AlertRow(
+        alert_id=alert_id_for(state.incident_id),
+        incident_id=state.incident_id,
+        state="resolved" if announced.resolved else ("overdue" if announced.overdue else "due_soon"),
+        force=report.force,
+        division=report.division,
+        category=report.category,
+        deadline=plan.deadline,
+        due_soon_at=plan.warn_at if announced.due_soon else None,
+        overdue_at=plan.overdue_at if announced.overdue else None,
+        resolved_at=plan.stop_at if announced.resolved else None,
+        resolution=plan.stop_reason.value if announced.resolved and plan.stop_reason else None,
+        late=(
+            plan.stop_reason is not None
+            and plan.stop_reason.value == "recorded"
+            and plan.stop_at is not None
+            and plan.stop_at > plan.deadline
+        )
+        if announced.resolved
+        else None,
+    )
+    return row, alert
+
+
+@dataclass
+class InMemoryLedger:
+    """A ledger in dictionaries: the fake the unit tests use, held to the same contract."""
+
+    incidents: dict[str, IncidentRow] = field(default_factory=dict)
+    alerts: dict[str, AlertRow] = field(default_factory=dict)
+    crimes: dict[str, CrimeRow] = field(default_factory=dict)
+    writes: int = 0
+
+    def write(self, batch: LedgerBatch) -> None:
+        for row in batch.incidents:
+            self.incidents[row.incident_id] = row
+        for alert in batch.alerts:
+            self.alerts[alert.alert_id] = alert
+        for crime in batch.crimes:
+            self.crimes[crime.crime_id] = merge_crime(self.crimes.get(crime.crime_id), crime)
+        self.writes += 1
+
+    def incident(self, incident_id: str) -> IncidentRow | None:
+        return self.incidents.get(incident_id)
+
+    def alert(self, alert_id: str) -> AlertRow | None:
+        return self.alerts.get(alert_id)
+
+    def crime(self, crime_id: str) -> CrimeRow | None:
+        return self.crimes.get(crime_id)
+
+
+def statuses() -> Iterable[str]:
+    return (s.value for s in IncidentStatus)

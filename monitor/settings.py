@@ -1,0 +1,139 @@
+"""Settings, read from the environment (prefix ``CDI_``) at the entry points only.
+
+Durations accept seconds (``86400``), a number with a unit (``24h``, ``30m``,
+``35d``, ``500ms``) or ISO 8601 (``PT24H``).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from monitor.domain.policy import TimelinessPolicy
+
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_WITH_UNIT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
+
+
+def _duration(value: Any) -> Any:
+    if isinstance(value, str):
+        match = _WITH_UNIT.match(value)
+        if match:
+            return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+TopicName = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._-]+$")]
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. See the README's configuration table."""
+
+    model_config = SettingsConfigDict(env_prefix="CDI_", frozen=True, extra="ignore")
+
+    # Where things are.
+    kafka_bootstrap_servers: str = Field(
+        default="localhost:9092", description="Comma-separated host:port list"
+    )
+    database_url: SecretStr = Field(
+        default=SecretStr("sqlite:///cdi-monitor.db"),
+        description="SQLAlchemy URL of the ledger (PostgreSQL in production)",
+    )
+    web_host: str = "0.0.0.0"  # noqa: S104 - a worker in a container serves probes and metrics
+    web_port: int = Field(default=6066, ge=1, le=65535)
+
+    # Identity and topics.
+    app_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]+$")] = "cdi-monitor"
+    event_source: str = Field(default="urn:cdi-monitor", description="CloudEvents source")
+    incidents_topic: TopicName = "incidents"
+    crime_records_topic: TopicName = "crime-records"
+    outcomes_topic: TopicName = "recording-outcomes"
+    alerts_topic: TopicName = "recording-alerts"
+    dead_letter_topic: TopicName = "cdi-dead-letters"
+    topic_partitions: int = Field(default=6, ge=1, le=1000)
+    topic_replication: int = Field(default=1, ge=1, le=10)
+
+    # The rules.
+    recording_target: Duration = timedelta(hours=24)
+    warning_before: Duration = timedelta(hours=4)
+    state_retention: Duration = timedelta(days=35)
+    allowed_lateness: Duration = Field(
+        default=timedelta(0),
+        description="How late, in event time, an input may reach Kafka and still be counted in time",
+    )
+
+    # The stream processor.
+    tick_interval: Duration = timedelta(seconds=1)
+    table_store: str = "memory://"
+    max_event_bytes: int = Field(default=256 * 1024, ge=1024)
+    ledger_batch_size: int = Field(default=500, ge=1)
+    ledger_flush_interval: Duration = timedelta(milliseconds=200)
+    broker_session_timeout: Duration = timedelta(seconds=10)
+    broker_rebalance_timeout: Duration = timedelta(seconds=10)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    # An accelerated clock for demonstrations: simulated time runs `clock_rate`
+    # times faster than real time from `clock_origin`.
+    clock_rate: float = Field(default=1.0, gt=0)
+    clock_origin: AwareDatetime | None = None
+
+    @field_validator("recording_target", "warning_before", "state_retention", "tick_interval")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be a positive duration")
+        return value
+
+    @field_validator("allowed_lateness")
+    @classmethod
+    def _not_negative(cls, value: timedelta) -> timedelta:
+        if value < timedelta(0):
+            raise ValueError("must not be negative")
+        return value
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Settings:
+        if self.warning_before >= self.recording_target:
+            raise ValueError("CDI_WARNING_BEFORE must be shorter than CDI_RECORDING_TARGET")
+        return self
+
+    @property
+    def policy(self) -> TimelinessPolicy:
+        return TimelinessPolicy(
+            target=self.recording_target, warning=self.warning_before, retention=self.state_retention
+        )
+
+    def clock_origin_or(self, default: datetime) -> datetime:
+        return self.clock_origin or default
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; the message names the variable and the fix."""
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings, turning a validation error into one readable message."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors(include_url=False):
+            field = str(error["loc"][0]) if error["loc"] else ""
+            name = f"CDI_{field.upper()}" if field else "settings"
+            value = error.get("input")
+            shown = "" if "url" in field or isinstance(value, dict) else f" (got {value!r})"
+            lines.append(f"  {name}: {error['msg']}{shown}")
+        raise SettingsError("invalid settings:\n" + "\n".join(lines)) from None

@@ -1,0 +1,44 @@
+"""Topic ``cdi-dead-letters``: every input that could not be accepted, with why."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import Field
+
+from schemas.common import Timestamp
+from schemas.envelope import CloudEvent, OutputData
+
+
+class RejectionKind(StrEnum):
+    NOT_JSON = "not_json"
+    NOT_AN_EVENT = "not_an_event"
+    UNKNOWN_TYPE = "unknown_type"
+    INVALID = "invalid"
+    TOO_LARGE = "too_large"
+    INTERNAL_ERROR = "internal_error"
+
+
+class FieldError(OutputData):
+    location: str = Field(description="Where in the event, e.g. data.reported_at")
+    message: str
+
+
+class InputRejectedData(OutputData):
+    reason: str = Field(description="A readable account of what is wrong")
+    kind: RejectionKind
+    errors: list[FieldError] = Field(default_factory=list, max_length=20)
+    source_topic: str
+    source_partition: int
+    source_offset: int
+    source_timestamp: Timestamp | None = None
+    event_id: str | None = Field(default=None, description="The event's id, when it had one")
+    event_type: str | None = None
+    key_base64: str | None = Field(default=None, description="The original Kafka key")
+    value_base64: str = Field(description="The original Kafka value, byte for byte")
+
+
+class InputRejected(CloudEvent):
+    type: Literal["cdi.input.rejected"]
+    data: InputRejectedData

@@ -1,0 +1,65 @@
+"""The CloudEvents 1.0 envelope (structured mode: the Kafka value is the whole event)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    model_serializer,
+)
+
+from schemas.common import Timestamp
+
+EventId = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$"),
+    Field(description="Unique per event; the key for de-duplication"),
+]
+
+
+class CloudEvent(BaseModel):
+    """Attributes every event carries. Subclasses fix ``type`` and ``data``.
+
+    Unknown attributes are CloudEvents extensions and are allowed.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    specversion: Literal["1.0"]
+    id: EventId
+    source: Annotated[str, StringConstraints(min_length=1, max_length=512)] = Field(
+        description="URI-reference of the system that produced the event",
+        examples=["urn:force:leicestershire:storm"],
+    )
+    type: str
+    time: Timestamp
+    datacontenttype: Literal["application/json"] = "application/json"
+    subject: Annotated[str, StringConstraints(max_length=256)] | None = None
+    dataschema: Annotated[str, StringConstraints(max_length=512)] | None = None
+    data: Any
+
+    @model_serializer(mode="wrap")
+    def _omit_absent_attributes(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        # CloudEvents leaves an optional attribute out rather than setting it to null.
+        out = handler(self)
+        for name in ("subject", "dataschema"):
+            if out.get(name) is None:
+                out.pop(name, None)
+        return out
+
+
+class Data(BaseModel):
+    """Event payloads: unknown fields are ignored so producers can add fields safely."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class OutputData(BaseModel):
+    """Payloads we publish: exactly the documented fields."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)

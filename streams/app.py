@@ -1,0 +1,206 @@
+"""The Faust application: topics, the incident table, the agents, the timer and the web pages.
+
+``build`` wires one worker from settings; agents stay thin and hand every
+message to a handler in ``streams.handlers``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import faust
+from faust.types import TP
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from monitor.application.ledger import Ledger
+from monitor.application.recording_clock import RecordingClock
+from monitor.clock import Clock
+from monitor.settings import Settings
+from streams.handlers import ClockHandler, CrimeRouter, LedgerSink, WatermarkTicker
+from streams.inbound import Rejected
+from streams.metrics import Metrics
+from streams.outbound import Stream
+from streams.partitioning import partition_for
+from streams.progress import ConsumerProgress
+from streams.publisher import Publisher
+from streams.table_store import TableIncidentStore
+from streams.topology import Topology
+from schemas.dead_letters import RejectionKind
+
+log = logging.getLogger(__name__)
+
+_RAW: dict[str, Any] = dict(
+    key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
+)
+
+
+@dataclass
+class WorkerStatus:
+    started_at: float = field(default_factory=time.time)
+    recovered_at: float | None = None
+    rebalancing: bool = True
+    incidents_held: int = 0
+
+
+@dataclass
+class Monitor:
+    """One worker's parts, for the CLI to run and the tests to inspect."""
+
+    app: faust.App
+    settings: Settings
+    topology: Topology
+    metrics: Metrics
+    service: RecordingClock
+    sink: LedgerSink
+    status: WorkerStatus
+    clock_handler: ClockHandler
+
+    def health(self) -> tuple[int, dict[str, Any]]:
+        degraded = self.sink.degraded_since is not None
+        body = {
+            "status": "degraded" if degraded else "ok",
+            "app_id": self.settings.app_id,
+            "uptime_seconds": round(time.time() - self.status.started_at, 1),
+            "ready": self.status.recovered_at is not None and not self.status.rebalancing,
+            "ledger": {
+                "status": "degraded" if degraded else "ok",
+                "degraded_for_seconds": None
+                if not degraded
+                else round(time.time() - (self.sink.degraded_since or 0), 1),
+                "last_error": self.sink.last_error,
+            },
+            "partitions": sorted(self.clock_handler.clocks),
+        }
+        return 200, body
+
+
+def build(
+    settings: Settings,
+    topology: Topology,
+    *,
+    clock: Clock,
+    ledger_factory: Callable[[], Ledger],
+    metrics: Metrics | None = None,
+) -> Monitor:
+    metrics = metrics or Metrics()
+    app = faust.App(
+        settings.app_id,
+        broker=[f"kafka://{server.strip()}" for server in settings.kafka_bootstrap_servers.split(",")],
+        store=settings.table_store,
+        web_host=settings.web_host,
+        web_bind=settings.web_host,
+        web_port=settings.web_port,
+        topic_partitions=topology.partitions,
+        topic_replication_factor=settings.topic_replication,
+        topic_disable_leader=True,
+        table_standby_replicas=0,
+        broker_session_timeout=settings.broker_session_timeout.total_seconds(),
+        broker_rebalance_timeout=settings.broker_rebalance_timeout.total_seconds(),
+        broker_heartbeat_interval=min(3.0, settings.broker_session_timeout.total_seconds() / 4),
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+    )
+    incidents = app.topic(topology.incidents, partitions=topology.partitions, **_RAW)
+    links = app.topic(topology.links, partitions=topology.partitions, **_RAW)
+    crimes = app.topic(topology.crime_records, partitions=topology.crime_partitions, **_RAW)
+    ledger_topic = app.topic(topology.ledger, **_RAW)
+    outputs = {
+        Stream.OUTCOMES: app.topic(topology.outcomes, **_RAW),
+        Stream.ALERTS: app.topic(topology.alerts, **_RAW),
+        Stream.DEAD_LETTERS: app.topic(topology.dead_letters, **_RAW),
+    }
+    table = app.Table(
+        "incidents",
+        partitions=topology.partitions,
+        key_type=str,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+
+    progress = ConsumerProgress(app)
+    publisher = Publisher(
+        outputs=outputs, links=links, ledger=ledger_topic, source=settings.event_source,
+        metrics=metrics,
+    )
+    service = RecordingClock(TableIncidentStore(table), settings.policy)
+    clock_handler = ClockHandler(
+        topology=topology, service=service, progress=progress, publisher=publisher,
+        metrics=metrics, clock=clock, lateness=settings.allowed_lateness,
+        max_event_bytes=settings.max_event_bytes,
+    )
+    router = CrimeRouter(
+        publisher=publisher, progress=progress, metrics=metrics, clock=clock,
+        max_event_bytes=settings.max_event_bytes,
+    )
+    ticker = WatermarkTicker(topology=topology, progress=progress, publisher=publisher, clock=clock)
+    sink = LedgerSink(ledger_factory=ledger_factory, policy=settings.policy, metrics=metrics)
+    status = WorkerStatus()
+    monitor = Monitor(app, settings, topology, metrics, service, sink, status, clock_handler)
+
+    async def guarded(handler: Callable[[Any], Any], event: Any) -> None:
+        # A bug must not stop the worker or lose the message: dead-letter it with the cause.
+        try:
+            await handler(event)
+        except Exception as exc:
+            log.exception("failed to process %s", event.message.tp)
+            await publisher.dead_letter(
+                Rejected(RejectionKind.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}"),
+                event.message,
+                clock.now(),
+            )
+
+    @app.agent(app.topic(topology.incidents, topology.links, **_RAW), name="recording-clock")
+    async def recording_clock(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            await guarded(clock_handler.on_event, event)
+
+    @app.agent(crimes, name="crime-router")
+    async def crime_router(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            await guarded(router.on_event, event)
+
+    @app.agent(ledger_topic, name="ledger-writer")
+    async def ledger_writer(stream: faust.StreamT) -> None:
+        async for values in stream.take(
+            settings.ledger_batch_size, within=settings.ledger_flush_interval.total_seconds()
+        ):
+            await sink.write(values)
+
+    @app.timer(settings.tick_interval.total_seconds(), name="watermark-ticker")
+    async def watermark_tick() -> None:
+        await ticker.tick()
+
+    @table.on_recover
+    async def rebuild_wakeups() -> None:
+        owned = {tp.partition for tp in progress.assigned(topology.incidents)}
+        count = service.rebuild(lambda key: partition_for(key, topology.partitions), owned)
+        status.recovered_at, status.rebalancing = time.time(), False
+        status.incidents_held = count
+        log.info("clock ready on partitions %s: %d incidents in the live state", sorted(owned), count)
+
+    @app.on_partitions_revoked.connect
+    async def on_revoked(sender: Any, revoked: set[TP], **kwargs: Any) -> None:
+        status.rebalancing = True
+        progress.forget(revoked)
+        clock_handler.forget({tp.partition for tp in revoked if tp.topic == topology.links})
+
+    @app.page("/health")
+    async def health(web: Any, request: Any) -> Any:
+        code, body = monitor.health()
+        return web.json(body, status=code)
+
+    @app.page("/ready")
+    async def ready(web: Any, request: Any) -> Any:
+        _, body = monitor.health()
+        return web.json({"ready": body["ready"]}, status=200 if body["ready"] else 503)
+
+    @app.page("/metrics")
+    async def prometheus(web: Any, request: Any) -> Any:
+        return web.bytes(generate_latest(metrics.registry), content_type=CONTENT_TYPE_LATEST)
+
+    return monitor

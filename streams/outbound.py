@@ -1,0 +1,202 @@
+"""Domain facts to the CloudEvents we publish.
+
+Every output is a pure function of its fact: the event ``id`` is derived from
+what the event is about, and ``time`` is the event time of the fact, so a
+replay or a redelivery publishes byte-identical events that subscribers can
+drop by ``id``.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
+
+from monitor.domain.incident import Report
+from monitor.domain.outcomes import (
+    AlertKind,
+    AlertRaised,
+    AlertResolved,
+    ClosedWithoutCrime,
+    Fact,
+    RecordingMeasured,
+)
+from schemas import alerts, dead_letters, outcomes
+from schemas.envelope import CloudEvent
+from schemas.incidents import Channel, ClosingCode
+from streams.inbound import Rejected
+
+_EVENT_NAMESPACE = uuid.UUID("2b7e8f4c-58a3-5d0e-a1f6-94c3d2e1b0a7")
+
+
+class Stream(Enum):
+    """Which output topic an event belongs on."""
+
+    OUTCOMES = "outcomes"
+    ALERTS = "alerts"
+    DEAD_LETTERS = "dead_letters"
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    stream: Stream
+    key: str
+    value: bytes
+    event_type: str
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
+
+
+def _event_id(*parts: str) -> str:
+    return str(uuid.uuid5(_EVENT_NAMESPACE, "/".join(parts)))
+
+
+def _incident_facts(incident_id: str, report: Report, deadline: datetime) -> dict:
+    return dict(
+        incident_id=incident_id,
+        force=report.force,
+        reported_at=_utc(report.reported_at),
+        deadline=_utc(deadline),
+        channel=Channel(report.channel),
+        category=report.category,
+        division=report.division,
+    )
+
+
+def _envelope(source: str, event_type: str, event_id: str, time: datetime, subject: str) -> dict:
+    return dict(
+        specversion="1.0",
+        id=event_id,
+        source=source,
+        type=event_type,
+        time=_utc(time),
+        subject=subject,
+    )
+
+
+def _dump(event: CloudEvent) -> bytes:
+    return event.model_dump_json(exclude_none=False).encode()
+
+
+def encode_fact(fact: Fact, *, source: str) -> Outgoing:
+    """The CloudEvent announcing one fact, keyed by its incident."""
+    match fact:
+        case RecordingMeasured():
+            kind = "cdi.recording.measured"
+            m = fact.measurement
+            event: CloudEvent = outcomes.RecordingMeasured(
+                **_envelope(
+                    source, kind, _event_id(kind, fact.incident_id, fact.crime_id),
+                    fact.recorded_at, fact.incident_id,
+                ),
+                data=outcomes.RecordingMeasuredData(
+                    **_incident_facts(fact.incident_id, fact.report, fact.deadline),
+                    crime_id=fact.crime_id,
+                    recorded_at=_utc(fact.recorded_at),
+                    elapsed_seconds=m.elapsed_seconds,
+                    target_seconds=m.target.total_seconds(),
+                    within_target=m.within_target,
+                    recorded_before_report=m.recorded_before_report,
+                ),
+            )
+            return Outgoing(Stream.OUTCOMES, fact.incident_id, _dump(event), kind)
+        case ClosedWithoutCrime():
+            kind = "cdi.incident.closed_without_crime"
+            event = outcomes.IncidentClosedWithoutCrime(
+                **_envelope(
+                    source, kind, _event_id(kind, fact.incident_id),
+                    fact.closure.closed_at, fact.incident_id,
+                ),
+                data=outcomes.ClosedWithoutCrimeData(
+                    **_incident_facts(fact.incident_id, fact.report, fact.deadline),
+                    closed_at=_utc(fact.closure.closed_at),
+                    closing_code=ClosingCode(fact.closure.closing_code.value),
+                    after_deadline=fact.after_deadline,
+                ),
+            )
+            return Outgoing(Stream.OUTCOMES, fact.incident_id, _dump(event), kind)
+        case AlertRaised(kind=AlertKind.DUE_SOON):
+            kind = "cdi.recording.due_soon"
+            event = alerts.RecordingDueSoon(
+                **_envelope(
+                    source, kind, _event_id(kind, fact.alert_id), fact.raised_at, fact.incident_id
+                ),
+                data=alerts.RecordingDueSoonData(
+                    **_incident_facts(fact.incident_id, fact.report, fact.deadline),
+                    alert_id=fact.alert_id,
+                    raised_at=_utc(fact.raised_at),
+                    remaining_seconds=(fact.deadline - fact.raised_at).total_seconds(),
+                ),
+            )
+            return Outgoing(Stream.ALERTS, fact.incident_id, _dump(event), kind)
+        case AlertRaised(kind=AlertKind.OVERDUE):
+            kind = "cdi.recording.overdue"
+            event = alerts.RecordingOverdue(
+                **_envelope(
+                    source, kind, _event_id(kind, fact.alert_id), fact.raised_at, fact.incident_id
+                ),
+                data=alerts.RecordingOverdueData(
+                    **_incident_facts(fact.incident_id, fact.report, fact.deadline),
+                    alert_id=fact.alert_id,
+                    overdue_since=_utc(fact.raised_at),
+                ),
+            )
+            return Outgoing(Stream.ALERTS, fact.incident_id, _dump(event), kind)
+        case AlertResolved():
+            kind = "cdi.recording.resolved"
+            event = alerts.RecordingResolved(
+                **_envelope(
+                    source, kind, _event_id(kind, fact.alert_id), fact.resolved_at, fact.incident_id
+                ),
+                data=alerts.RecordingResolvedData(
+                    **_incident_facts(fact.incident_id, fact.report, fact.deadline),
+                    alert_id=fact.alert_id,
+                    resolution=alerts.Resolution(fact.resolution.value),
+                    resolved_at=_utc(fact.resolved_at),
+                    late=fact.late,
+                    crime_id=fact.crime_id,
+                    was_overdue=fact.was_overdue,
+                ),
+            )
+            return Outgoing(Stream.ALERTS, fact.incident_id, _dump(event), kind)
+    raise TypeError(f"not a fact: {fact!r}")
+
+
+def encode_dead_letter(
+    rejected: Rejected,
+    *,
+    source: str,
+    topic: str,
+    partition: int,
+    offset: int,
+    timestamp: float | None,
+    key: bytes | None,
+    value: bytes | None,
+    received_at: datetime,
+) -> Outgoing:
+    """The dead letter for one rejected input: the original bytes, where they came from, and why."""
+    kind = "cdi.input.rejected"
+    event = dead_letters.InputRejected(
+        **_envelope(
+            source, kind, _event_id(kind, topic, str(partition), str(offset)), received_at,
+            f"{topic}/{partition}/{offset}",
+        ),
+        data=dead_letters.InputRejectedData(
+            reason=rejected.reason,
+            kind=rejected.kind,
+            errors=[dead_letters.FieldError(location=loc, message=msg) for loc, msg in rejected.errors],
+            source_topic=topic,
+            source_partition=partition,
+            source_offset=offset,
+            source_timestamp=None if timestamp is None else datetime.fromtimestamp(timestamp, UTC),
+            event_id=rejected.event_id,
+            event_type=rejected.event_type,
+            key_base64=None if key is None else base64.b64encode(key).decode(),
+            value_base64=base64.b64encode(value or b"").decode(),
+        ),
+    )
+    return Outgoing(Stream.DEAD_LETTERS, f"{topic}/{partition}", _dump(event), kind)

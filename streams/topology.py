@@ -1,0 +1,136 @@
+"""The topics the worker needs, created when missing, and checked for co-partitioning.
+
+The incident clock joins ``incidents`` with its own links topic in one agent
+and one table, so those two (and the table's changelog) must have the same
+partition count: the links topic always takes the count of ``incidents``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.errors import KafkaError, NoBrokersAvailable, TopicAlreadyExistsError
+
+from monitor.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# The monitor's own topics are work queues, not records: a week is plenty.
+_INTERNAL_RETENTION_MS = str(7 * 24 * 3600 * 1000)
+
+
+class TopologyError(Exception):
+    """The broker cannot be reached, or the topics cannot work together."""
+
+
+@dataclass(frozen=True)
+class Topology:
+    """Topic names and partition counts this worker runs with."""
+
+    incidents: str
+    crime_records: str
+    links: str
+    ledger: str
+    outcomes: str
+    alerts: str
+    dead_letters: str
+    partitions: int
+    crime_partitions: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings, partitions: int, crime_partitions: int) -> Topology:
+        return cls(
+            incidents=settings.incidents_topic,
+            crime_records=settings.crime_records_topic,
+            links=f"{settings.app_id}-links",
+            ledger=f"{settings.app_id}-ledger",
+            outcomes=settings.outcomes_topic,
+            alerts=settings.alerts_topic,
+            dead_letters=settings.dead_letter_topic,
+            partitions=partitions,
+            crime_partitions=crime_partitions,
+        )
+
+
+def _admin(settings: Settings, timeout_s: float) -> KafkaAdminClient:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return KafkaAdminClient(
+                bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
+                client_id=f"{settings.app_id}-admin",
+                request_timeout_ms=15_000,
+                **kafka_python_security(settings),
+            )
+        except (NoBrokersAvailable, KafkaError, OSError) as exc:
+            if time.monotonic() > deadline:
+                raise TopologyError(
+                    f"cannot reach Kafka at {settings.kafka_bootstrap_servers} "
+                    f"(CDI_KAFKA_BOOTSTRAP_SERVERS): {exc}"
+                ) from None
+            time.sleep(1.0)
+
+
+def kafka_python_security(settings: Settings) -> dict[str, object]:
+    """Connection security options for kafka-python clients (none by default)."""
+    return {}
+
+
+def partition_counts(admin: KafkaAdminClient, names: list[str]) -> dict[str, int]:
+    existing = set(admin.list_topics())
+    wanted = [n for n in names if n in existing]
+    if not wanted:
+        return {}
+    return {t["name"]: len(t["partitions"]) for t in admin.describe_topics(wanted)}
+
+
+def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> Topology:
+    """Create what is missing and return the partition counts the worker must use."""
+    admin = _admin(settings, timeout_s)
+    try:
+        draft = Topology.from_settings(settings, 0, 0)
+        external = [draft.incidents, draft.crime_records, draft.outcomes, draft.alerts,
+                    draft.dead_letters]
+        _create(admin, settings, external, settings.topic_partitions, {})
+        counts = partition_counts(admin, [draft.incidents, draft.crime_records])
+        partitions = counts[draft.incidents]
+        if partitions != settings.topic_partitions:
+            log.warning(
+                "topic %s already has %d partitions (CDI_TOPIC_PARTITIONS=%d): using %d",
+                draft.incidents, partitions, settings.topic_partitions, partitions,
+            )
+        internal_config = {"retention.ms": _INTERNAL_RETENTION_MS}
+        _create(admin, settings, [draft.links], partitions, internal_config)
+        _create(admin, settings, [draft.ledger], settings.topic_partitions, internal_config)
+        links = partition_counts(admin, [draft.links])[draft.links]
+        if links != partitions:
+            raise TopologyError(
+                f"topic {draft.links} has {links} partitions but {draft.incidents} has "
+                f"{partitions}: they must match (co-partitioned). Delete {draft.links} and the "
+                f"table changelog {settings.app_id}-incidents-changelog, or use a new CDI_APP_ID."
+            )
+        return Topology.from_settings(settings, partitions, counts[draft.crime_records])
+    finally:
+        admin.close()
+
+
+def _create(
+    admin: KafkaAdminClient,
+    settings: Settings,
+    names: list[str],
+    partitions: int,
+    config: dict[str, str],
+) -> None:
+    existing = set(admin.list_topics())
+    for name in names:
+        if name in existing:
+            continue
+        topic = NewTopic(name, partitions, settings.topic_replication, topic_configs=config)
+        try:
+            admin.create_topics([topic])
+            log.info("created topic %s with %d partitions", name, partitions)
+        except TopicAlreadyExistsError:
+            pass  # another worker created it first
