@@ -116,10 +116,8 @@ def build(
     table = app.Table(
         "incidents",
         partitions=topology.partitions,
-        key_type=str,
+        key_type=bytes,  # bytes keys and values are stored raw (no JSON quoting)
         value_type=bytes,
-        key_serializer="raw",
-        value_serializer="raw",
     )
 
     progress = ConsumerProgress(app)
@@ -201,6 +199,8 @@ def build(
 
     @app.page("/metrics")
     async def prometheus(web: Any, request: Any) -> Any:
-        return web.bytes(generate_latest(metrics.registry), content_type=CONTENT_TYPE_LATEST)
+        return web.bytes(
+            generate_latest(metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST}
+        )
 
     return monitor

@@ -15,15 +15,16 @@ class TableIncidentStore:
         self.table = table
 
     def get(self, incident_id: str) -> IncidentState | None:
-        raw = self.table.get(incident_id)
+        raw = self.table.get(incident_id.encode())
         return None if raw is None else decode_state(raw)
 
     def put(self, state: IncidentState) -> None:
-        self.table[state.incident_id] = encode_state(state)
+        self.table[state.incident_id.encode()] = encode_state(state)
 
     def delete(self, incident_id: str) -> None:
-        if incident_id in self.table:
-            del self.table[incident_id]
+        key = incident_id.encode()
+        if key in self.table:
+            del self.table[key]
 
     def states(self) -> Iterator[IncidentState]:
         for raw in list(self.table.values()):

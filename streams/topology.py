@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 
 from kafka.admin import KafkaAdminClient, NewTopic
-from kafka.errors import KafkaError, NoBrokersAvailable, TopicAlreadyExistsError
+from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from monitor.settings import Settings
 
@@ -65,7 +65,7 @@ def _admin(settings: Settings, timeout_s: float) -> KafkaAdminClient:
                 request_timeout_ms=15_000,
                 **kafka_python_security(settings),
             )
-        except (NoBrokersAvailable, KafkaError, OSError) as exc:
+        except (KafkaError, OSError) as exc:
             if time.monotonic() > deadline:
                 raise TopologyError(
                     f"cannot reach Kafka at {settings.kafka_bootstrap_servers} "

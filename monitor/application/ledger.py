@@ -8,8 +8,8 @@ written twice (at-least-once delivery) leaves the ledger as written once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -17,7 +17,7 @@ from monitor.domain.incident import IncidentState
 from monitor.domain.inputs import CrimeCancelled, CrimeRecorded
 from monitor.domain.outcomes import alert_id_for
 from monitor.domain.policy import TimelinessPolicy
-from monitor.domain.recording_clock import IncidentStatus, schedule, status_of
+from monitor.domain.recording_clock import schedule, status_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +137,25 @@ def merge_crime(old: CrimeRow | None, new: CrimeRow) -> CrimeRow:
     )
 
 
+ALERT_LIFECYCLE_FIELDS = ("due_soon_at", "overdue_at", "resolved_at", "resolution", "late")
+
+
+def merge_alert(old: AlertRow | None, new: AlertRow) -> AlertRow:
+    """The later view of an alert, keeping lifecycle values it leaves None.
+
+    An alert's lifecycle only moves forward, so a time once known stays known
+    even if an older snapshot is written again after a newer one.
+    """
+    if old is None:
+        return new
+    kept = {
+        name: getattr(old, name)
+        for name in ALERT_LIFECYCLE_FIELDS
+        if getattr(new, name) is None and getattr(old, name) is not None
+    }
+    return replace(new, **kept) if kept else new
+
+
 def crime_row_recorded(crime: CrimeRecorded) -> CrimeRow:
     return CrimeRow(
         crime_id=crime.crime_id,
@@ -237,7 +256,7 @@ class InMemoryLedger:
         for row in batch.incidents:
             self.incidents[row.incident_id] = row
         for alert in batch.alerts:
-            self.alerts[alert.alert_id] = alert
+            self.alerts[alert.alert_id] = merge_alert(self.alerts.get(alert.alert_id), alert)
         for crime in batch.crimes:
             self.crimes[crime.crime_id] = merge_crime(self.crimes.get(crime.crime_id), crime)
         self.writes += 1
@@ -250,7 +269,3 @@ class InMemoryLedger:
 
     def crime(self, crime_id: str) -> CrimeRow | None:
         return self.crimes.get(crime_id)
-
-
-def statuses() -> Iterable[str]:
-    return (s.value for s in IncidentStatus)

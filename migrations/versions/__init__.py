@@ -1,0 +1,1 @@
+"""Revisions of the ledger schema, one module each (Alembic skips this file)."""

@@ -1,0 +1,148 @@
+"""``SqlLedger``: the ``Ledger`` port over a SQL database (PostgreSQL or SQLite).
+
+A batch is written in one transaction, with bulk statements (not one per row),
+and writing it again changes nothing. Rows sharing a key within a batch are
+folded first — the later incident or alert wins (keeping known alert times),
+crimes merge with ``merge_crime`` — so a batch has the effect of writing its
+rows one by one, in order. Rows are written in key order, which keeps two
+concurrent writers from deadlocking each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine, create_engine, event, select
+from sqlalchemy.engine import make_url
+
+from monitor.adapters.sql import upserts
+from monitor.adapters.sql.tables import alerts, crime_incidents, crimes, incidents
+from monitor.application.ledger import (
+    AlertRow,
+    CrimeRow,
+    IncidentRow,
+    LedgerBatch,
+    merge_alert,
+    merge_crime,
+)
+
+Row = TypeVar("Row", IncidentRow, AlertRow, CrimeRow)
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+_CHUNK = 500  # keys per IN (...) list, well under SQLite's bound-parameter limit
+
+
+def make_engine(database_url: str) -> Engine:
+    """An engine for the ledger: SQLite in WAL mode with a busy timeout, PostgreSQL pre-pinged."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url)
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS:d}")
+        cursor.close()
+
+    return engine
+
+
+class SqlLedger:
+    """The ledger in the database behind ``engine``, migrated to head (see ``migrate``)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        insert = upserts.insert_for(engine.dialect.name)
+        self._incident_upsert = upserts.incident_upsert(insert)
+        self._alert_upsert = upserts.alert_upsert(insert)
+        self._crime_upsert = upserts.crime_upsert(insert)
+        self._link_insert = upserts.link_insert(insert)
+
+    def write(self, batch: LedgerBatch) -> None:
+        if not len(batch):
+            return
+        incident_rows = _folded(batch.incidents, "incident_id", lambda _old, new: new)
+        alert_rows = _folded(batch.alerts, "alert_id", merge_alert)
+        crime_rows = _folded(batch.crimes, "crime_id", merge_crime)
+        with self.engine.begin() as connection:
+            _execute(connection, self._incident_upsert, incident_rows, upserts.INCIDENT_FIELDS)
+            _execute(connection, self._alert_upsert, alert_rows, upserts.ALERT_FIELDS)
+            self._write_crimes(connection, crime_rows)
+
+    def _write_crimes(self, connection: Connection, rows: Sequence[CrimeRow]) -> None:
+        if not rows:
+            return
+        params = [{**_params(row, upserts.CRIME_FIELDS), "unlinked": row.unlinked} for row in rows]
+        connection.execute(self._crime_upsert, params)
+        relinked = [row for row in rows if row.incident_ids]
+        for ids in _chunks([row.crime_id for row in relinked]):
+            connection.execute(upserts.links_delete(), {"ids": ids})
+        links = [
+            {"crime_id": row.crime_id, "incident_id": incident_id, "position": position}
+            for row in relinked
+            for position, incident_id in enumerate(dict.fromkeys(row.incident_ids))
+        ]
+        if links:
+            connection.execute(self._link_insert, links)
+        for ids in _chunks([row.crime_id for row in rows]):
+            connection.execute(upserts.unlinked_update(), {"ids": ids})
+
+    def incident(self, incident_id: str) -> IncidentRow | None:
+        columns = [incidents.c[name] for name in upserts.INCIDENT_FIELDS]
+        query = select(*columns).where(incidents.c.incident_id == incident_id)
+        with self.engine.connect() as connection:
+            found = connection.execute(query).mappings().first()
+        return None if found is None else IncidentRow(**found)
+
+    def alert(self, alert_id: str) -> AlertRow | None:
+        columns = [alerts.c[name] for name in upserts.ALERT_FIELDS]
+        query = select(*columns).where(alerts.c.alert_id == alert_id)
+        with self.engine.connect() as connection:
+            found = connection.execute(query).mappings().first()
+        return None if found is None else AlertRow(**found)
+
+    def crime(self, crime_id: str) -> CrimeRow | None:
+        columns = [crimes.c[name] for name in upserts.CRIME_FIELDS]
+        query = select(*columns).where(crimes.c.crime_id == crime_id)
+        with self.engine.connect() as connection:
+            found = connection.execute(query).mappings().first()
+            if found is None:
+                return None
+            incident_ids = tuple(connection.scalars(_links_of(crime_id)))
+        return CrimeRow(**found, incident_ids=incident_ids)
+
+
+def _links_of(crime_id: str) -> Any:
+    return (
+        select(crime_incidents.c.incident_id)
+        .where(crime_incidents.c.crime_id == crime_id)
+        .order_by(crime_incidents.c.position)
+    )
+
+
+def _folded(rows: Iterable[Row], key: str, merge: Callable[[Row | None, Row], Row]) -> list[Row]:
+    """One row per key, earlier rows folded into later ones with ``merge``, in key order."""
+    by_key: dict[str, Row] = {}
+    for row in rows:
+        identity = getattr(row, key)
+        by_key[identity] = merge(by_key.get(identity), row)
+    return [by_key[identity] for identity in sorted(by_key)]
+
+
+def _params(row: Any, names: Sequence[str]) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in names}
+
+
+def _execute(
+    connection: Connection, statement: Any, rows: Sequence[Any], names: Sequence[str]
+) -> None:
+    if rows:
+        connection.execute(statement, [_params(row, names) for row in rows])
+
+
+def _chunks(keys: Sequence[str]) -> Iterator[list[str]]:
+    for start in range(0, len(keys), _CHUNK):
+        yield list(keys[start : start + _CHUNK])

@@ -1,0 +1,131 @@
+"""The ledger's schema: one table per row dataclass, columns named after its fields.
+
+Every timestamp is stored timezone-aware and read back in UTC, whatever the
+database: SQLite keeps no zone, so ``UtcDateTime`` converts to UTC on the way
+in and labels the value UTC on the way out. ``updated_at`` is the database
+clock at the last write of the row. The migrations in ``migrations/versions``
+must create exactly this metadata; a test compares the two.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    func,
+)
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware timestamp that is always UTC in Python; naive values are refused."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"the ledger stores timezone-aware times only, got {value!r}")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _updated_at() -> Column[datetime]:
+    return Column("updated_at", UtcDateTime(), nullable=False, server_default=func.now())
+
+
+metadata = MetaData()
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("incident_id", String(), primary_key=True),
+    Column("status", String(), nullable=False),
+    Column("force", String()),
+    Column("division", String()),
+    Column("channel", String()),
+    Column("opening_category", String()),
+    Column("category", String()),
+    Column("grade", String()),
+    Column("reported_at", UtcDateTime()),
+    Column("deadline", UtcDateTime()),
+    Column("crime_related", Boolean(), nullable=False),
+    Column("crime_related_since", UtcDateTime()),
+    Column("unflagged_at", UtcDateTime()),
+    Column("first_crime_id", String()),
+    Column("recorded_at", UtcDateTime()),
+    Column("elapsed_seconds", Float()),
+    Column("within_target", Boolean()),
+    Column("recorded_before_report", Boolean(), nullable=False),
+    Column("closed_at", UtcDateTime()),
+    Column("closing_code", String()),
+    Column("last_event_at", UtcDateTime()),
+    _updated_at(),
+    # The board: open incidents of a status, per division or force-wide, soonest deadline first.
+    Index("ix_incidents_status_division_deadline", "status", "division", "deadline"),
+    Index("ix_incidents_status_deadline", "status", "deadline"),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("alert_id", String(), primary_key=True),
+    Column("incident_id", String(), nullable=False),
+    Column("state", String(), nullable=False),
+    Column("force", String(), nullable=False),
+    Column("division", String()),
+    Column("category", String(), nullable=False),
+    Column("deadline", UtcDateTime(), nullable=False),
+    Column("due_soon_at", UtcDateTime()),
+    Column("overdue_at", UtcDateTime()),
+    Column("resolved_at", UtcDateTime()),
+    Column("resolution", String()),
+    Column("late", Boolean()),
+    _updated_at(),
+    Index("ix_alerts_state_division", "state", "division"),
+    Index("ix_alerts_incident_id", "incident_id"),
+)
+
+crimes = Table(
+    "crimes",
+    metadata,
+    Column("crime_id", String(), primary_key=True),
+    Column("recorded_at", UtcDateTime()),
+    Column("offence_code", String()),
+    Column("offence_group", String()),
+    Column("victim_ref", String()),
+    Column("victim_consents_to_referral", Boolean()),
+    Column("cancelled_at", UtcDateTime()),
+    Column("cancellation_reason", String()),
+    Column("unlinked", Boolean(), nullable=False),
+    _updated_at(),
+)
+
+# A crime's incidents; ``position`` keeps the order of ``CrimeRow.incident_ids``.
+crime_incidents = Table(
+    "crime_incidents",
+    metadata,
+    Column("crime_id", String(), ForeignKey("crimes.crime_id"), primary_key=True),
+    Column("incident_id", String(), primary_key=True),
+    Column("position", Integer(), nullable=False),
+    Index("ix_crime_incidents_incident_id", "incident_id"),
+)

@@ -1,0 +1,147 @@
+"""``cdi-monitor``: the command line.
+
+- ``worker``   run a worker against the configured broker and database
+- ``migrate``  bring the ledger database schema up to date
+- ``simulate`` produce a realistic stream of incidents and crime records
+- ``demo``     all of it on embedded defaults, on an accelerated clock
+- ``schemas``  write (or ``--check``) the JSON Schemas of the event contract
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import timedelta
+
+from monitor.settings import SettingsError, load_settings, parse_duration
+
+
+def _duration_arg(text: str) -> timedelta:
+    value = parse_duration(text)
+    if not isinstance(value, timedelta):
+        try:
+            value = timedelta(seconds=float(text))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a duration: {text!r} (try 30m, 24h, 7d)") from None
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cdi-monitor",
+        description="Monitor of crime-recording timeliness (the NCRS 24-hour rule). "
+        "Settings come from CDI_* environment variables; see the README.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    worker = sub.add_parser("worker", help="run a worker against the configured broker and database")
+    worker.add_argument(
+        "--migrate", action="store_true", help="bring the ledger schema up to date before starting"
+    )
+
+    sub.add_parser("migrate", help="bring the ledger database schema up to date (CDI_DATABASE_URL)")
+
+    simulate = sub.add_parser(
+        "simulate", help="produce a realistic stream of incidents and crime records"
+    )
+    simulate.add_argument("--speed", type=float, default=None,
+                          help="simulated seconds per real second (default CDI_CLOCK_RATE, 1)")
+    simulate.add_argument("--backfill", type=_duration_arg, default=timedelta(0),
+                          help="start this far in the simulated past, sent at once (e.g. 30h)")
+    simulate.add_argument("--duration", type=_duration_arg, default=None,
+                          help="stop after this much simulated time (default: run until Ctrl-C)")
+    simulate.add_argument("--incidents-per-year", type=int, default=None,
+                          help="the force's volume (default 260000, like the primer's force)")
+    simulate.add_argument("--seed", type=int, default=1)
+
+    demo = sub.add_parser("demo", help="run everything on embedded defaults with an accelerated clock")
+    demo.add_argument("--speed", type=float, default=60.0,
+                      help="simulated seconds per real second (default 60: an hour a minute)")
+    demo.add_argument("--run-for", type=float, default=None, metavar="SECONDS",
+                      help="stop after this many real seconds (default: until Ctrl-C)")
+    demo.add_argument("--data-dir", default="cdi-monitor-data",
+                      help="where the demo keeps its ledger and logs (default ./cdi-monitor-data)")
+    demo.add_argument("--seed", type=int, default=1)
+
+    schemas = sub.add_parser("schemas", help="write the JSON Schemas of the event contract")
+    schemas.add_argument("--check", action="store_true",
+                         help="fail if the committed schemas differ from the models")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except SettingsError as exc:
+        print(f"cdi-monitor: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        # Known start-up failures (broker unreachable, ledger not migrated,
+        # broker not installed) are reported as one line, not a traceback.
+        if type(exc).__name__ in _KNOWN_FAILURES:
+            print(f"cdi-monitor: {exc}", file=sys.stderr)
+            return 2
+        raise
+
+
+_KNOWN_FAILURES = {"TopologyError", "LedgerNotMigrated", "EmbeddedBrokerError", "OperationalError"}
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from monitor.run_worker import run_worker
+
+    return run_worker(load_settings(), migrate=args.migrate)
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from monitor.adapters.sql.migrate import head_revision, mask_url, upgrade
+
+    settings = load_settings()
+    url = settings.database_url.get_secret_value()
+    upgrade(url)
+    print(f"ledger at {mask_url(url)} is at revision {head_revision()}")
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from monitor.simulation_command import simulate
+
+    settings = load_settings()
+    return asyncio.run(simulate(settings, args))
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from monitor.demo import run_demo
+
+    return asyncio.run(run_demo(args))
+
+
+def _schemas(args: argparse.Namespace) -> int:
+    from schemas.export import JSON_DIR, stale, write
+
+    if args.check:
+        changed = stale()
+        if changed:
+            print("stale JSON Schemas (run `cdi-monitor schemas`): " + ", ".join(changed))
+            return 1
+        print(f"JSON Schemas in {JSON_DIR} match the models")
+        return 0
+    for name in write():
+        print(JSON_DIR / name)
+    return 0
+
+
+_COMMANDS = {
+    "worker": _worker,
+    "migrate": _migrate,
+    "simulate": _simulate,
+    "demo": _demo,
+    "schemas": _schemas,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,35 @@
+"""Starting a worker: check the database, create the topics, build the app, run it."""
+
+from __future__ import annotations
+
+import logging
+
+import faust
+
+from monitor.adapters.sql.ledger import SqlLedger, make_engine
+from monitor.adapters.sql.migrate import check_at_head, mask_url, upgrade
+from monitor.clock import make_clock
+from monitor.settings import Settings
+from streams.app import build
+from streams.topology import ensure_topics
+
+log = logging.getLogger("cdi-monitor")
+
+
+def run_worker(settings: Settings, *, migrate: bool = False) -> int:
+    url = settings.database_url.get_secret_value()
+    if migrate:
+        upgrade(url)
+    engine = make_engine(url)
+    check_at_head(engine)
+    topology = ensure_topics(settings)
+    clock = make_clock(settings.clock_rate, settings.clock_origin)
+    monitor = build(settings, topology, clock=clock, ledger_factory=lambda: SqlLedger(engine))
+    log.info(
+        "worker %s: broker %s, ledger %s, %d partitions, target %s, warning %s, clock %r",
+        settings.app_id, settings.kafka_bootstrap_servers, mask_url(url), topology.partitions,
+        settings.recording_target, settings.warning_before, clock,
+    )
+    worker = faust.Worker(monitor.app, loglevel=settings.log_level.upper(), quiet=True)
+    worker.execute_from_commandline()
+    return 0

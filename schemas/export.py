@@ -1,0 +1,66 @@
+"""Writes the JSON Schema of every public event into ``schemas/json`` (and checks it).
+
+Inputs are described as we validate them; outputs as we serialise them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from schemas import alerts, crimes, dead_letters, incidents, outcomes
+
+JSON_DIR = Path(__file__).parent / "json"
+
+INPUTS: dict[str, type[BaseModel]] = {
+    "cdi.incident.reported": incidents.IncidentReported,
+    "cdi.incident.updated": incidents.IncidentUpdated,
+    "cdi.incident.closed": incidents.IncidentClosed,
+    "cdi.crime.recorded": crimes.CrimeRecorded,
+    "cdi.crime.cancelled": crimes.CrimeCancelled,
+}
+OUTPUTS: dict[str, type[BaseModel]] = {
+    "cdi.recording.measured": outcomes.RecordingMeasured,
+    "cdi.incident.closed_without_crime": outcomes.IncidentClosedWithoutCrime,
+    "cdi.recording.due_soon": alerts.RecordingDueSoon,
+    "cdi.recording.overdue": alerts.RecordingOverdue,
+    "cdi.recording.resolved": alerts.RecordingResolved,
+    "cdi.input.rejected": dead_letters.InputRejected,
+}
+
+
+def render() -> dict[str, str]:
+    """File name to JSON text, for every public event type."""
+    files = {}
+    for event_type, model in {**INPUTS, **OUTPUTS}.items():
+        mode = "validation" if event_type in INPUTS else "serialization"
+        schema = model.model_json_schema(mode=mode)
+        schema = {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": f"{event_type}.schema.json",
+            **schema,
+        }
+        files[f"{event_type}.schema.json"] = json.dumps(schema, indent=2, sort_keys=True) + "\n"
+    return files
+
+
+def stale(directory: Path = JSON_DIR) -> list[str]:
+    """The schema files that differ from the models (missing, changed or left over)."""
+    wanted = render()
+    present = {p.name for p in directory.glob("*.schema.json")} if directory.exists() else set()
+    changed = [
+        name for name, text in wanted.items()
+        if not (directory / name).exists() or (directory / name).read_text() != text
+    ]
+    return sorted(changed + sorted(present - wanted.keys()))
+
+
+def write(directory: Path = JSON_DIR) -> list[str]:
+    directory.mkdir(parents=True, exist_ok=True)
+    for leftover in {p.name for p in directory.glob("*.schema.json")} - render().keys():
+        (directory / leftover).unlink()
+    for name, text in render().items():
+        (directory / name).write_text(text)
+    return sorted(render())
