@@ -49,6 +49,19 @@ class Deployment:
     def dead_letters(self) -> str:
         return f"{self.name}-dead-letters"
 
+    def create_topics(self) -> None:
+        """Create the topics as a worker would, before anything is produced to them.
+
+        A producer writing to a missing topic would have the broker create it
+        with its own default partition count.
+        """
+        from monitor.settings import Settings
+        from streams.topology import ensure_topics
+
+        values = {k.removeprefix("CDI_").lower(): v for k, v in self.env(1).items()
+                  if k.startswith("CDI_")}
+        ensure_topics(Settings(**values))
+
     def env(self, web_port: int) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CDI_")}
         env.update(

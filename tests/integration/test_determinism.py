@@ -1,0 +1,252 @@
+"""The same input gives the same measurements, alerts and ledger, however it is consumed.
+
+One simulated stream (three days of a force, with out-of-order records,
+duplicates, multi-incident and unlinked crimes) is consumed four ways:
+
+- live: a worker running while the events are produced, 4 partitions;
+- replayed: a fresh deployment reading the same topics from the start;
+- on 1 partition;
+- by two workers sharing 3 partitions.
+
+All alert points fall before the test starts, so the wall clock cannot make
+the runs differ; only the way the stream is consumed does, and it must not
+matter.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from monitor.adapters.sql.ledger import make_engine
+from monitor.adapters.sql.migrate import upgrade
+from monitor.adapters.sql.tables import alerts, crimes, incidents
+from monitor.simulate import ForceProfile, Simulation
+from tests.support.kafka import Topics
+from tests.support.postgres import fresh_postgres_database
+from tests.support.worker import Deployment, WorkerProcess
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+START, UNTIL = NOW - timedelta(days=4), NOW - timedelta(hours=25)
+
+
+@dataclass(frozen=True)
+class Result:
+    alerts: frozenset[bytes]
+    closed_without_crime: frozenset[bytes]
+    measurements: dict[str, tuple[str, float, bool]]
+    dead_letters: frozenset[str]
+    ledger: dict[str, list[tuple]]
+
+
+def stream() -> list[tuple[str, str, bytes]]:
+    sim = Simulation(ForceProfile(), seed=7)
+    return [(e.topic, e.key, e.to_bytes()) for e in sim.events(START, UNTIL)]
+
+
+def backlog(count: int) -> list[tuple[str, str, bytes]]:
+    """Old crime records that name no incident, queued ahead of the stream on ``crime-records``.
+
+    They make the crime-records consumer lag far behind the incidents one, the
+    case where an alert decided by the wall clock would fire before the
+    recording that prevents it had been read.
+    """
+    at = (START - timedelta(days=30)).isoformat().replace("+00:00", "Z")
+    out = []
+    for i in range(count):
+        event = {
+            "specversion": "1.0", "id": f"backlog-{i}", "source": "urn:test:niche",
+            "type": "cdi.crime.recorded", "time": at, "datacontenttype": "application/json",
+            "data": {"crime_id": f"BACKLOG-{i:06d}", "incident_ids": [], "recorded_at": at,
+                     "offence_code": "46", "offence_group": "theft_offences"},
+        }
+        out.append(("crime-records", f"BACKLOG-{i:06d}", json.dumps(event).encode()))
+    return out
+
+
+def produce(topics: Topics, d: Deployment, events: list[tuple[str, str, bytes]]) -> None:
+    names = {"incidents": d.incidents, "crime-records": d.crime_records}
+    for topic, key, value in events:
+        topics.send(names[topic], key, value)
+    topics.flush()
+
+
+def consumed(workers: list[WorkerProcess]) -> float:
+    return sum(
+        w.metric("cdi_events_consumed_total") + w.metric("cdi_events_rejected_total")
+        for w in workers
+    )
+
+
+def settle(topics: Topics, d: Deployment, workers: list[WorkerProcess], expected: int) -> None:
+    """Wait until every input is consumed and the outputs stop changing."""
+    deadline = time.monotonic() + 240
+    while consumed(workers) < expected:
+        assert time.monotonic() < deadline, f"consumed {consumed(workers)} of {expected}"
+        time.sleep(1)
+    last, stable_since = None, time.monotonic()
+    while time.monotonic() - stable_since < 4:
+        sizes = (len(topics.read(d.alerts)), len(topics.read(d.outcomes)))
+        if sizes != last:
+            last, stable_since = sizes, time.monotonic()
+        assert time.monotonic() < deadline, "outputs never settled"
+        time.sleep(1)
+
+
+def collect(topics: Topics, d: Deployment, database_url: str) -> Result:
+    outcomes = topics.read(d.outcomes)
+    measured: dict[str, tuple[str, float, bool]] = {}
+    first: dict[str, str] = {}
+    for r in outcomes:
+        if r.type != "cdi.recording.measured":
+            continue
+        data = r.value["data"]
+        key = (data["recorded_at"], data["crime_id"])
+        incident = data["incident_id"]
+        if incident not in first or key < (first[incident], measured[incident][0]):
+            first[incident] = data["recorded_at"]
+            measured[incident] = (data["crime_id"], data["elapsed_seconds"], data["within_target"])
+    ledger = {}
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            for table, key in ((incidents, "incident_id"), (alerts, "alert_id"), (crimes, "crime_id")):
+                columns = [c for c in table.c if c.name != "updated_at"]
+                rows = connection.execute(select(*columns).order_by(table.c[key])).all()
+                ledger[table.name] = [
+                    tuple(row) for row in rows if not str(row[0]).startswith("BACKLOG-")
+                ]
+    finally:
+        engine.dispose()
+    return Result(
+        alerts=frozenset(r.raw for r in topics.read(d.alerts)),
+        closed_without_crime=frozenset(
+            r.raw for r in outcomes if r.type == "cdi.incident.closed_without_crime"
+        ),
+        measurements=measured,
+        dead_letters=frozenset(
+            json.loads(r.raw)["data"]["value_base64"] for r in topics.read(d.dead_letters)
+        ),
+        ledger=ledger,
+    )
+
+
+@pytest.fixture(scope="module")
+def events() -> list[tuple[str, str, bytes]]:
+    return stream()
+
+
+@pytest.fixture(scope="module")
+def live(broker: str, topics: Topics, log_dir: Path, events) -> Iterator[tuple[Deployment, Result]]:  # type: ignore[no-untyped-def]
+    with fresh_postgres_database() as url:
+        upgrade(url)
+        d = Deployment(bootstrap=broker, database_url=url, partitions=4)
+        d.create_topics()
+        worker = WorkerProcess(d, log_dir).start()
+        try:
+            half = len(events) // 2
+            produce(topics, d, events[:half])
+            for i in range(half, len(events), 500):  # the rest arrives while it runs
+                produce(topics, d, events[i : i + 500])
+                time.sleep(0.2)
+            settle(topics, d, [worker], len(events))
+            yield d, collect(topics, d, url)
+        except BaseException:
+            print(worker.log())
+            raise
+        finally:
+            worker.stop()
+
+
+def run_other(broker: str, topics: Topics, log_dir: Path, events, *, partitions: int,  # type: ignore[no-untyped-def]
+              workers: int = 1, inputs: str | None = None, lag: int = 0) -> Result:
+    with fresh_postgres_database() as url:
+        upgrade(url)
+        d = Deployment(bootstrap=broker, database_url=url, partitions=partitions, inputs=inputs)
+        if inputs is None:
+            d.create_topics()
+            events = backlog(lag) + events
+            produce(topics, d, events)
+        started = [WorkerProcess(d, log_dir) for _ in range(workers)]
+        try:
+            for w in started:
+                w.start()
+            settle(topics, d, started, len(events))
+            return collect(topics, d, url)
+        except BaseException:
+            for w in started:
+                print(w.log())
+            raise
+        finally:
+            for w in started:
+                w.stop()
+
+
+def assert_same(expected: Result, actual: Result) -> None:
+    assert actual.alerts == expected.alerts, (
+        f"{len(actual.alerts ^ expected.alerts)} alert events differ"
+    )
+    assert actual.closed_without_crime == expected.closed_without_crime
+    assert actual.measurements == expected.measurements
+    assert actual.dead_letters == expected.dead_letters
+    for table in ("incidents", "alerts", "crimes"):
+        missing = set(expected.ledger[table]) ^ set(actual.ledger[table])
+        assert not missing, f"{table} rows differ: {sorted(missing)[:4]}"
+
+
+def test_the_stream_is_rich_enough_to_mean_something(live) -> None:  # type: ignore[no-untyped-def]
+    _, result = live
+    kinds = {json.loads(a)["type"] for a in result.alerts}
+    assert kinds == {"cdi.recording.due_soon", "cdi.recording.overdue", "cdi.recording.resolved"}
+    assert len(result.measurements) > 500
+    assert any(not within for _, _, within in result.measurements.values())
+    assert result.closed_without_crime
+
+
+def test_no_alert_is_raised_for_an_incident_recorded_before_its_alert_point(live) -> None:  # type: ignore[no-untyped-def]
+    """Equal runs could be equally wrong: check the alerts against the recordings too."""
+    _, result = live
+    raised = [json.loads(a) for a in result.alerts]
+    assert raised
+    for alert in raised:
+        data = alert["data"]
+        measured = result.measurements.get(data["incident_id"])
+        if measured is None:
+            continue  # never recorded, or only closed: alerts are expected
+        elapsed = measured[1]
+        if alert["type"] == "cdi.recording.overdue":
+            assert elapsed > 86_400, f"overdue alert for a recording in {elapsed}s: {data}"
+        elif alert["type"] == "cdi.recording.due_soon":
+            assert elapsed > 72_000, f"due-soon alert for a recording in {elapsed}s: {data}"
+
+
+def test_replaying_the_topics_from_the_start_gives_what_the_live_run_gave(  # type: ignore[no-untyped-def]
+    broker, topics, log_dir, events, live
+) -> None:
+    d, expected = live
+    assert_same(expected, run_other(broker, topics, log_dir, events, partitions=4, inputs=d.name))
+
+
+def test_one_partition_gives_what_four_gave(broker, topics, log_dir, events, live) -> None:  # type: ignore[no-untyped-def]
+    assert_same(live[1], run_other(broker, topics, log_dir, events, partitions=1))
+
+
+def test_two_workers_on_three_partitions_give_what_one_worker_gave(  # type: ignore[no-untyped-def]
+    broker, topics, log_dir, events, live
+) -> None:
+    assert_same(live[1], run_other(broker, topics, log_dir, events, partitions=3, workers=2))
+
+
+def test_a_lagging_crime_records_consumer_raises_no_alert_a_recording_would_prevent(  # type: ignore[no-untyped-def]
+    broker, topics, log_dir, events, live
+) -> None:
+    assert_same(live[1], run_other(broker, topics, log_dir, events, partitions=2, lag=40_000))
