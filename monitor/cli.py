@@ -23,7 +23,9 @@ def _duration_arg(text: str) -> timedelta:
         try:
             value = timedelta(seconds=float(text))
         except ValueError:
-            raise argparse.ArgumentTypeError(f"not a duration: {text!r} (try 30m, 24h, 7d)") from None
+            raise argparse.ArgumentTypeError(
+                f"not a duration: {text!r} (try 30m, 24h, 7d)"
+            ) from None
     return value
 
 
@@ -35,7 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    worker = sub.add_parser("worker", help="run a worker against the configured broker and database")
+    worker = sub.add_parser(
+        "worker", help="run a worker against the configured broker and database"
+    )
     worker.add_argument(
         "--migrate", action="store_true", help="bring the ledger schema up to date before starting"
     )
@@ -45,28 +49,59 @@ def _parser() -> argparse.ArgumentParser:
     simulate = sub.add_parser(
         "simulate", help="produce a realistic stream of incidents and crime records"
     )
-    simulate.add_argument("--speed", type=float, default=None,
-                          help="simulated seconds per real second (default CDI_CLOCK_RATE, 1)")
-    simulate.add_argument("--backfill", type=_duration_arg, default=timedelta(0),
-                          help="start this far in the simulated past, sent at once (e.g. 30h)")
-    simulate.add_argument("--duration", type=_duration_arg, default=None,
-                          help="stop after this much simulated time (default: run until Ctrl-C)")
-    simulate.add_argument("--incidents-per-year", type=int, default=None,
-                          help="the force's volume (default 260000, like the primer's force)")
+    simulate.add_argument(
+        "--speed",
+        type=float,
+        default=None,
+        help="simulated seconds per real second (default CDI_CLOCK_RATE, 1)",
+    )
+    simulate.add_argument(
+        "--backfill",
+        type=_duration_arg,
+        default=timedelta(0),
+        help="start this far in the simulated past, sent at once (e.g. 30h)",
+    )
+    simulate.add_argument(
+        "--duration",
+        type=_duration_arg,
+        default=None,
+        help="stop after this much simulated time (default: run until Ctrl-C)",
+    )
+    simulate.add_argument(
+        "--incidents-per-year",
+        type=int,
+        default=None,
+        help="the force's volume (default 260000, like the primer's force)",
+    )
     simulate.add_argument("--seed", type=int, default=1)
 
-    demo = sub.add_parser("demo", help="run everything on embedded defaults with an accelerated clock")
-    demo.add_argument("--speed", type=float, default=60.0,
-                      help="simulated seconds per real second (default 60: an hour a minute)")
-    demo.add_argument("--run-for", type=float, default=None, metavar="SECONDS",
-                      help="stop after this many real seconds (default: until Ctrl-C)")
-    demo.add_argument("--data-dir", default="cdi-monitor-data",
-                      help="where the demo keeps its ledger and logs (default ./cdi-monitor-data)")
+    demo = sub.add_parser(
+        "demo", help="run everything on embedded defaults with an accelerated clock"
+    )
+    demo.add_argument(
+        "--speed",
+        type=float,
+        default=120.0,
+        help="simulated seconds per real second (default 120: an hour in 30 s)",
+    )
+    demo.add_argument(
+        "--run-for",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop after this many real seconds (default: until Ctrl-C)",
+    )
+    demo.add_argument(
+        "--data-dir",
+        default="cdi-monitor-data",
+        help="where the demo keeps its ledger and logs (default ./cdi-monitor-data)",
+    )
     demo.add_argument("--seed", type=int, default=1)
 
     schemas = sub.add_parser("schemas", help="write the JSON Schemas of the event contract")
-    schemas.add_argument("--check", action="store_true",
-                         help="fail if the committed schemas differ from the models")
+    schemas.add_argument(
+        "--check", action="store_true", help="fail if the committed schemas differ from the models"
+    )
     return parser
 
 

@@ -27,8 +27,13 @@ def run_worker(settings: Settings, *, migrate: bool = False) -> int:
     monitor = build(settings, topology, clock=clock, ledger_factory=lambda: SqlLedger(engine))
     log.info(
         "worker %s: broker %s, ledger %s, %d partitions, target %s, warning %s, clock %r",
-        settings.app_id, settings.kafka_bootstrap_servers, mask_url(url), topology.partitions,
-        settings.recording_target, settings.warning_before, clock,
+        settings.app_id,
+        settings.kafka_bootstrap_servers,
+        mask_url(url),
+        topology.partitions,
+        settings.recording_target,
+        settings.warning_before,
+        clock,
     )
     worker = faust.Worker(monitor.app, loglevel=settings.log_level.upper(), quiet=True)
     worker.execute_from_commandline()

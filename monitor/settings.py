@@ -24,14 +24,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from monitor.domain.policy import TimelinessPolicy
 
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
-_WITH_UNIT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
+_WITH_UNIT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 
 
 def parse_duration(value: Any) -> Any:
     if isinstance(value, str):
         match = _WITH_UNIT.match(value)
         if match:
-            return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+            return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2) or "s"])
     return value
 
 
@@ -72,11 +72,14 @@ class Settings(BaseSettings):
     state_retention: Duration = timedelta(days=35)
     allowed_lateness: Duration = Field(
         default=timedelta(0),
-        description="How late, in event time, an input may reach Kafka and still be counted in time",
+        description="How late, in event time, an input may reach Kafka and still count in time",
     )
 
     # The stream processor.
     tick_interval: Duration = timedelta(seconds=1)
+    startup_timeout: Duration = Field(
+        default=timedelta(seconds=30), description="How long to wait for Kafka at start-up"
+    )
     table_store: str = "memory://"
     max_event_bytes: int = Field(default=256 * 1024, ge=1024)
     ledger_batch_size: int = Field(default=500, ge=1)
@@ -113,7 +116,9 @@ class Settings(BaseSettings):
     @property
     def policy(self) -> TimelinessPolicy:
         return TimelinessPolicy(
-            target=self.recording_target, warning=self.warning_before, retention=self.state_retention
+            target=self.recording_target,
+            warning=self.warning_before,
+            retention=self.state_retention,
         )
 
     def clock_origin_or(self, default: datetime) -> datetime:

@@ -11,7 +11,7 @@ from aiokafka import AIOKafkaProducer
 
 from monitor.clock import Clock, make_clock
 from monitor.settings import Settings
-from monitor.simulate import ForceProfile, Simulation, SimSummary, publish
+from monitor.simulate import ForceProfile, SimSummary, Simulation, publish
 
 
 def producer_for(settings: Settings) -> AIOKafkaProducer:
@@ -28,8 +28,8 @@ async def publish_simulation(
     simulation: Simulation,
     *,
     clock: Clock,
-    backfill,  # noqa: ANN001 - a timedelta
-    duration=None,  # noqa: ANN001
+    backfill,
+    duration=None,
     stop: asyncio.Event | None = None,
 ) -> SimSummary:
     """Produce the simulation to the configured topics until ``duration`` or ``stop``."""
@@ -37,12 +37,15 @@ async def publish_simulation(
     producer = producer_for(settings)
     await producer.start()
     try:
+
         async def send(topic: str, key: bytes, value: bytes) -> None:
             await producer.send(topics[topic], key=key, value=value)
 
         start = clock.now() - backfill
         until = None if duration is None else clock.now() + duration
-        summary = await publish(simulation, clock=clock, send=send, start=start, until=until, stop=stop)
+        summary = await publish(
+            simulation, clock=clock, send=send, start=start, until=until, stop=stop
+        )
         await producer.flush()
         return summary
     finally:
@@ -69,8 +72,12 @@ async def simulate(settings: Settings, args: argparse.Namespace) -> int:
         flush=True,
     )
     summary = await publish_simulation(
-        settings, Simulation(profile, seed=args.seed), clock=clock,
-        backfill=args.backfill, duration=args.duration, stop=stop,
+        settings,
+        Simulation(profile, seed=args.seed),
+        clock=clock,
+        backfill=args.backfill,
+        duration=args.duration,
+        stop=stop,
     )
     print(summary)
     return 0

@@ -6,7 +6,14 @@ import re
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BeforeValidator, Field, PlainSerializer, StringConstraints
+from pydantic import (
+    AwareDatetime,
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 _RFC3339 = re.compile(
     r"^(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})$"
@@ -49,11 +56,20 @@ def _as_utc_text(value: datetime) -> str:
     return text
 
 
+TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
+
 Timestamp = Annotated[
     AwareDatetime,
     BeforeValidator(_rfc3339_text),
     PlainSerializer(_as_utc_text, return_type=str, when_used="json"),
-    Field(description="RFC 3339 date-time with an offset (Z or +01:00)"),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date-time",
+            "pattern": TIMESTAMP_PATTERN,
+            "description": "RFC 3339 date-time with an offset (Z or +01:00)",
+        }
+    ),
 ]
 
 # Identifiers come from force systems; refuse control characters so they print

@@ -51,7 +51,8 @@ def stale(directory: Path = JSON_DIR) -> list[str]:
     wanted = render()
     present = {p.name for p in directory.glob("*.schema.json")} if directory.exists() else set()
     changed = [
-        name for name, text in wanted.items()
+        name
+        for name, text in wanted.items()
         if not (directory / name).exists() or (directory / name).read_text() != text
     ]
     return sorted(changed + sorted(present - wanted.keys()))

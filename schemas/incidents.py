@@ -34,9 +34,18 @@ Category = Annotated[
     Field(
         description="Opening category chosen by the call handler",
         examples=[
-            "violence", "sexual_offence", "domestic_abuse", "harassment",
-            "malicious_communications", "theft", "burglary", "criminal_damage",
-            "fraud", "asb", "public_safety", "other",
+            "violence",
+            "sexual_offence",
+            "domestic_abuse",
+            "harassment",
+            "malicious_communications",
+            "theft",
+            "burglary",
+            "criminal_damage",
+            "fraud",
+            "asb",
+            "public_safety",
+            "other",
         ],
     ),
 ]

@@ -20,6 +20,7 @@ from monitor.application.ledger import Ledger
 from monitor.application.recording_clock import RecordingClock
 from monitor.clock import Clock
 from monitor.settings import Settings
+from schemas.dead_letters import RejectionKind
 from streams.handlers import ClockHandler, CrimeRouter, LedgerSink, WatermarkTicker
 from streams.inbound import Rejected
 from streams.metrics import Metrics
@@ -29,7 +30,6 @@ from streams.progress import ConsumerProgress
 from streams.publisher import Publisher
 from streams.table_store import TableIncidentStore
 from streams.topology import Topology
-from schemas.dead_letters import RejectionKind
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,9 @@ def build(
     metrics = metrics or Metrics()
     app = faust.App(
         settings.app_id,
-        broker=[f"kafka://{server.strip()}" for server in settings.kafka_bootstrap_servers.split(",")],
+        broker=[
+            f"kafka://{server.strip()}" for server in settings.kafka_bootstrap_servers.split(",")
+        ],
         store=settings.table_store,
         web_host=settings.web_host,
         web_bind=settings.web_host,
@@ -104,7 +106,6 @@ def build(
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
     )
-    incidents = app.topic(topology.incidents, partitions=topology.partitions, **_RAW)
     links = app.topic(topology.links, partitions=topology.partitions, **_RAW)
     crimes = app.topic(topology.crime_records, partitions=topology.crime_partitions, **_RAW)
     ledger_topic = app.topic(topology.ledger, **_RAW)
@@ -122,17 +123,28 @@ def build(
 
     progress = ConsumerProgress(app)
     publisher = Publisher(
-        outputs=outputs, links=links, ledger=ledger_topic, source=settings.event_source,
+        outputs=outputs,
+        links=links,
+        ledger=ledger_topic,
+        source=settings.event_source,
         metrics=metrics,
     )
     service = RecordingClock(TableIncidentStore(table), settings.policy)
     clock_handler = ClockHandler(
-        topology=topology, service=service, progress=progress, publisher=publisher,
-        metrics=metrics, clock=clock, lateness=settings.allowed_lateness,
+        topology=topology,
+        service=service,
+        progress=progress,
+        publisher=publisher,
+        metrics=metrics,
+        clock=clock,
+        lateness=settings.allowed_lateness,
         max_event_bytes=settings.max_event_bytes,
     )
     router = CrimeRouter(
-        publisher=publisher, progress=progress, metrics=metrics, clock=clock,
+        publisher=publisher,
+        progress=progress,
+        metrics=metrics,
+        clock=clock,
         max_event_bytes=settings.max_event_bytes,
     )
     ticker = WatermarkTicker(topology=topology, progress=progress, publisher=publisher, clock=clock)
@@ -179,7 +191,9 @@ def build(
         count = service.rebuild(lambda key: partition_for(key, topology.partitions), owned)
         status.recovered_at, status.rebalancing = time.time(), False
         status.incidents_held = count
-        log.info("clock ready on partitions %s: %d incidents in the live state", sorted(owned), count)
+        log.info(
+            "clock ready on partitions %s: %d incidents in the live state", sorted(owned), count
+        )
 
     @app.on_partitions_revoked.connect
     async def on_revoked(sender: Any, revoked: set[TP], **kwargs: Any) -> None:

@@ -254,7 +254,9 @@ class WatermarkTicker:
             if mark is not None:
                 marks.append((tp.partition, mark))
         if marks:
-            message = WatermarkMessage(source_partitions=self.topology.crime_partitions, marks=marks)
+            message = WatermarkMessage(
+                source_partitions=self.topology.crime_partitions, marks=marks
+            )
             await self.publisher.watermarks(message, self.topology.partitions)
 
 
@@ -306,7 +308,9 @@ class LedgerSink:
                     crimes[row.crime_id] = merge_crime(crimes.get(row.crime_id), row)
                 case LedgerCrimeCancelled(event_id=event_id, cancellation=data):
                     row = crime_row_cancelled(
-                        CrimeCancelled(event_id, data.crime_id, data.cancelled_at, data.reason.value)
+                        CrimeCancelled(
+                            event_id, data.crime_id, data.cancelled_at, data.reason.value
+                        )
                     )
                     crimes[row.crime_id] = merge_crime(crimes.get(row.crime_id), row)
         return LedgerBatch(
@@ -321,7 +325,7 @@ class LedgerSink:
         while True:
             try:
                 await asyncio.to_thread(self.ledger.write, batch)
-            except Exception as exc:  # noqa: BLE001 - any failure: keep the batch and retry
+            except Exception as exc:
                 self.metrics.ledger_errors.inc()
                 self.last_error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
                 if self.degraded_since is None:
@@ -332,7 +336,9 @@ class LedgerSink:
                 delay = min(delay * 2, 10.0)
                 continue
             if self.degraded_since is not None:
-                log.warning("ledger writes recovered after %.1fs", time.time() - self.degraded_since)
+                log.warning(
+                    "ledger writes recovered after %.1fs", time.time() - self.degraded_since
+                )
             self.degraded_since = None
             self.last_error = None
             self.metrics.ledger_degraded.set(0)

@@ -136,7 +136,9 @@ def _text(value: object) -> str | None:
     return value[:256] if isinstance(value, str) else None
 
 
-def _explain(exc: ValidationError, topic: str, event_id: str | None, event_type: str | None) -> Rejected:
+def _explain(
+    exc: ValidationError, topic: str, event_id: str | None, event_type: str | None
+) -> Rejected:
     errors = []
     for error in exc.errors(include_url=False):
         kind = error["type"]

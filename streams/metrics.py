@@ -18,8 +18,24 @@ from monitor.domain.outcomes import (
 # Minutes to a week and more; 72,000 s is the default warning point (20 h) and
 # 86,400 s the 24-hour target, so "recorded within 24 h" is one bucket read.
 DELAY_BUCKETS = (
-    60, 300, 900, 1800, 3600, 2 * 3600, 4 * 3600, 8 * 3600, 12 * 3600, 16 * 3600,
-    72_000, 86_400, 36 * 3600, 48 * 3600, 72 * 3600, 7 * 86_400, 14 * 86_400, 30 * 86_400,
+    60,
+    300,
+    900,
+    1800,
+    3600,
+    2 * 3600,
+    4 * 3600,
+    8 * 3600,
+    12 * 3600,
+    16 * 3600,
+    72_000,
+    86_400,
+    36 * 3600,
+    48 * 3600,
+    72 * 3600,
+    7 * 86_400,
+    14 * 86_400,
+    30 * 86_400,
 )
 
 

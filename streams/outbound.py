@@ -90,8 +90,11 @@ def encode_fact(fact: Fact, *, source: str) -> Outgoing:
             m = fact.measurement
             event: CloudEvent = outcomes.RecordingMeasured(
                 **_envelope(
-                    source, kind, _event_id(kind, fact.incident_id, fact.crime_id),
-                    fact.recorded_at, fact.incident_id,
+                    source,
+                    kind,
+                    _event_id(kind, fact.incident_id, fact.crime_id),
+                    fact.recorded_at,
+                    fact.incident_id,
                 ),
                 data=outcomes.RecordingMeasuredData(
                     **_incident_facts(fact.incident_id, fact.report, fact.deadline),
@@ -108,8 +111,11 @@ def encode_fact(fact: Fact, *, source: str) -> Outgoing:
             kind = "cdi.incident.closed_without_crime"
             event = outcomes.IncidentClosedWithoutCrime(
                 **_envelope(
-                    source, kind, _event_id(kind, fact.incident_id),
-                    fact.closure.closed_at, fact.incident_id,
+                    source,
+                    kind,
+                    _event_id(kind, fact.incident_id),
+                    fact.closure.closed_at,
+                    fact.incident_id,
                 ),
                 data=outcomes.ClosedWithoutCrimeData(
                     **_incident_facts(fact.incident_id, fact.report, fact.deadline),
@@ -182,13 +188,18 @@ def encode_dead_letter(
     kind = "cdi.input.rejected"
     event = dead_letters.InputRejected(
         **_envelope(
-            source, kind, _event_id(kind, topic, str(partition), str(offset)), received_at,
+            source,
+            kind,
+            _event_id(kind, topic, str(partition), str(offset)),
+            received_at,
             f"{topic}/{partition}/{offset}",
         ),
         data=dead_letters.InputRejectedData(
             reason=rejected.reason,
             kind=rejected.kind,
-            errors=[dead_letters.FieldError(location=loc, message=msg) for loc, msg in rejected.errors],
+            errors=[
+                dead_letters.FieldError(location=loc, message=msg) for loc, msg in rejected.errors
+            ],
             source_topic=topic,
             source_partition=partition,
             source_offset=offset,

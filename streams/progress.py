@@ -43,7 +43,7 @@ class ConsumerProgress:
     def highwater(self, tp: TP) -> int | None:
         try:
             return self.app.consumer.highwater(tp)
-        except Exception:  # noqa: BLE001 - not assigned yet, or the consumer is restarting
+        except Exception:
             return None
 
     def resume_offset(self, tp: TP) -> int:
@@ -53,6 +53,6 @@ class ConsumerProgress:
     def assigned(self, topic: str) -> list[TP]:
         try:
             assignment = self.app.consumer.assignment()
-        except Exception:  # noqa: BLE001 - the consumer has not started
+        except Exception:
             return []
         return sorted((tp for tp in assignment if tp.topic == topic), key=lambda tp: tp.partition)

@@ -58,7 +58,9 @@ class Publisher:
             crime_id=link.crime_id,
             recorded_at=link.recorded_at,
         )
-        await self.links.send(key=link.incident_id.encode(), value=message.model_dump_json().encode())
+        await self.links.send(
+            key=link.incident_id.encode(), value=message.model_dump_json().encode()
+        )
 
     async def reroute(self, incident_id: str, raw: bytes) -> None:
         message = RerouteMessage(event=raw.decode())
@@ -89,12 +91,16 @@ class Publisher:
                 record = LedgerCrimeCancelled(
                     event_id=crime.event_id,
                     cancellation=CrimeCancelledData(
-                        crime_id=crime.crime_id, cancelled_at=crime.cancelled_at, reason=crime.reason
+                        crime_id=crime.crime_id,
+                        cancelled_at=crime.cancelled_at,
+                        reason=crime.reason,
                     ),
                 )
         await self.ledger.send(key=crime.crime_id.encode(), value=record.model_dump_json().encode())
 
-    async def dead_letter(self, rejected: Rejected, message: Message, received_at: datetime) -> None:
+    async def dead_letter(
+        self, rejected: Rejected, message: Message, received_at: datetime
+    ) -> None:
         out = encode_dead_letter(
             rejected,
             source=self.source,

@@ -63,6 +63,7 @@ def _admin(settings: Settings, timeout_s: float) -> KafkaAdminClient:
                 bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
                 client_id=f"{settings.app_id}-admin",
                 request_timeout_ms=15_000,
+                bootstrap_timeout_ms=max(int(timeout_s * 1000), 1000),
                 **kafka_python_security(settings),
             )
         except (KafkaError, OSError) as exc:
@@ -87,20 +88,28 @@ def partition_counts(admin: KafkaAdminClient, names: list[str]) -> dict[str, int
     return {t["name"]: len(t["partitions"]) for t in admin.describe_topics(wanted)}
 
 
-def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> Topology:
+def ensure_topics(settings: Settings) -> Topology:
     """Create what is missing and return the partition counts the worker must use."""
-    admin = _admin(settings, timeout_s)
+    admin = _admin(settings, settings.startup_timeout.total_seconds())
     try:
         draft = Topology.from_settings(settings, 0, 0)
-        external = [draft.incidents, draft.crime_records, draft.outcomes, draft.alerts,
-                    draft.dead_letters]
+        external = [
+            draft.incidents,
+            draft.crime_records,
+            draft.outcomes,
+            draft.alerts,
+            draft.dead_letters,
+        ]
         _create(admin, settings, external, settings.topic_partitions, {})
         counts = partition_counts(admin, [draft.incidents, draft.crime_records])
         partitions = counts[draft.incidents]
         if partitions != settings.topic_partitions:
             log.warning(
                 "topic %s already has %d partitions (CDI_TOPIC_PARTITIONS=%d): using %d",
-                draft.incidents, partitions, settings.topic_partitions, partitions,
+                draft.incidents,
+                partitions,
+                settings.topic_partitions,
+                partitions,
             )
         internal_config = {"retention.ms": _INTERNAL_RETENTION_MS}
         _create(admin, settings, [draft.links], partitions, internal_config)

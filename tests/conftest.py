@@ -37,7 +37,9 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def start_worker(log_dir: Path, request: pytest.FixtureRequest) -> Iterator[Callable[..., WorkerProcess]]:
+def start_worker(
+    log_dir: Path, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., WorkerProcess]]:
     """Start workers for a deployment; stop them afterwards and show their logs if a test failed."""
     started: list[WorkerProcess] = []
 
@@ -52,7 +54,10 @@ def start_worker(log_dir: Path, request: pytest.FixtureRequest) -> Iterator[Call
     failed = getattr(request.node, "rep_call", None)
     if failed is not None and failed.failed:
         for worker in started:
-            print(f"\n--- log of worker {worker.deployment.name} on :{worker.port} ---\n{worker.log()}")
+            print(
+                f"\n--- log of worker {worker.deployment.name} on :{worker.port} ---\n"
+                f"{worker.log()}"
+            )
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -46,7 +46,9 @@ def to_record(state: IncidentState) -> IncidentRecord:
         unflagged_at=state.unflagged_at,
         category_change=None
         if c is None
-        else CategoryChangeRecord(event_id=c.event_id, changed_at=c.changed_at, category=c.category),
+        else CategoryChangeRecord(
+            event_id=c.event_id, changed_at=c.changed_at, category=c.category
+        ),
         recording=None
         if state.recording is None
         else RecordingRecord(
@@ -104,7 +106,9 @@ def _closure_record(closure: Closure | None) -> ClosureRecord | None:
     if closure is None:
         return None
     return ClosureRecord(
-        event_id=closure.event_id, closed_at=closure.closed_at, closing_code=closure.closing_code.value
+        event_id=closure.event_id,
+        closed_at=closure.closed_at,
+        closing_code=closure.closing_code.value,
     )
 
 

@@ -222,7 +222,9 @@ def incident_rows(
     alert = AlertRow(
         alert_id=alert_id_for(state.incident_id),
         incident_id=state.incident_id,
-        state="resolved" if announced.resolved else ("overdue" if announced.overdue else "due_soon"),
+        state="resolved"
+        if announced.resolved
+        else ("overdue" if announced.overdue else "due_soon"),
         force=report.force,
         division=report.division,
         category=report.category,

@@ -8,10 +8,11 @@ results independent of partitioning, arrival order and redelivery.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import singledispatch
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from monitor.domain.inputs import (
     ClosingCode,

@@ -124,7 +124,9 @@ def event_time(event: IncidentInput | CrimeRecorded | CrimeCancelled) -> datetim
     match event:
         case IncidentReported(reported_at=t) | IncidentUpdated(updated_at=t):
             return t
-        case IncidentClosed(closed_at=t) | CrimeLinked(recorded_at=t) | CrimeRecorded(recorded_at=t):
+        case (
+            IncidentClosed(closed_at=t) | CrimeLinked(recorded_at=t) | CrimeRecorded(recorded_at=t)
+        ):
             return t
         case CrimeCancelled(cancelled_at=t):
             return t

@@ -35,5 +35,8 @@ def measure(reported_at: datetime, recorded_at: datetime, target: timedelta) -> 
     before = raw < _ZERO
     elapsed = _ZERO if before else raw
     return Measurement(
-        elapsed=elapsed, target=target, within_target=elapsed <= target, recorded_before_report=before
+        elapsed=elapsed,
+        target=target,
+        within_target=elapsed <= target,
+        recorded_before_report=before,
     )

@@ -144,7 +144,9 @@ def advance(
     return replace(state, announced=announced), tuple(facts)
 
 
-def _raised(kind: AlertKind, state: IncidentState, plan: Schedule, at: datetime | None) -> AlertRaised:
+def _raised(
+    kind: AlertKind, state: IncidentState, plan: Schedule, at: datetime | None
+) -> AlertRaised:
     assert state.report is not None and at is not None  # noqa: S101
     return AlertRaised(kind, state.incident_id, state.report, plan.deadline, at)
 
@@ -162,7 +164,8 @@ def next_point(state: IncidentState, policy: TimelinessPolicy) -> datetime | Non
         candidates.append(plan.overdue_at)
     if plan.stop_at is not None:
         pending_close = (
-            plan.stop_reason is Resolution.CLOSED_WITHOUT_CRIME and not announced.closed_without_crime
+            plan.stop_reason is Resolution.CLOSED_WITHOUT_CRIME
+            and not announced.closed_without_crime
         )
         if pending_close or announced.alert_open:
             candidates.append(plan.stop_at)
@@ -225,7 +228,11 @@ def status_of(state: IncidentState, policy: TimelinessPolicy) -> IncidentStatus:
         return IncidentStatus.CLOSED_WITHOUT_CRIME
     if plan.stop_reason is Resolution.RECORDED:
         assert plan.stop_at is not None  # noqa: S101
-        return IncidentStatus.RECORDED_LATE if plan.stop_at > plan.deadline else IncidentStatus.RECORDED
+        return (
+            IncidentStatus.RECORDED_LATE
+            if plan.stop_at > plan.deadline
+            else IncidentStatus.RECORDED
+        )
     if state.announced.overdue:
         return IncidentStatus.OVERDUE
     if state.announced.due_soon:

@@ -64,10 +64,19 @@ def backlog(count: int) -> list[tuple[str, str, bytes]]:
     out = []
     for i in range(count):
         event = {
-            "specversion": "1.0", "id": f"backlog-{i}", "source": "urn:test:niche",
-            "type": "cdi.crime.recorded", "time": at, "datacontenttype": "application/json",
-            "data": {"crime_id": f"BACKLOG-{i:06d}", "incident_ids": [], "recorded_at": at,
-                     "offence_code": "46", "offence_group": "theft_offences"},
+            "specversion": "1.0",
+            "id": f"backlog-{i}",
+            "source": "urn:test:niche",
+            "type": "cdi.crime.recorded",
+            "time": at,
+            "datacontenttype": "application/json",
+            "data": {
+                "crime_id": f"BACKLOG-{i:06d}",
+                "incident_ids": [],
+                "recorded_at": at,
+                "offence_code": "46",
+                "offence_group": "theft_offences",
+            },
         }
         out.append(("crime-records", f"BACKLOG-{i:06d}", json.dumps(event).encode()))
     return out
@@ -119,7 +128,11 @@ def collect(topics: Topics, d: Deployment, database_url: str) -> Result:
     engine = make_engine(database_url)
     try:
         with engine.connect() as connection:
-            for table, key in ((incidents, "incident_id"), (alerts, "alert_id"), (crimes, "crime_id")):
+            for table, key in (
+                (incidents, "incident_id"),
+                (alerts, "alert_id"),
+                (crimes, "crime_id"),
+            ):
                 columns = [c for c in table.c if c.name != "updated_at"]
                 rows = connection.execute(select(*columns).order_by(table.c[key])).all()
                 ledger[table.name] = [
@@ -146,7 +159,7 @@ def events() -> list[tuple[str, str, bytes]]:
 
 
 @pytest.fixture(scope="module")
-def live(broker: str, topics: Topics, log_dir: Path, events) -> Iterator[tuple[Deployment, Result]]:  # type: ignore[no-untyped-def]
+def live(broker: str, topics: Topics, log_dir: Path, events) -> Iterator[tuple[Deployment, Result]]:
     with fresh_postgres_database() as url:
         upgrade(url)
         d = Deployment(bootstrap=broker, database_url=url, partitions=4)
@@ -167,8 +180,17 @@ def live(broker: str, topics: Topics, log_dir: Path, events) -> Iterator[tuple[D
             worker.stop()
 
 
-def run_other(broker: str, topics: Topics, log_dir: Path, events, *, partitions: int,  # type: ignore[no-untyped-def]
-              workers: int = 1, inputs: str | None = None, lag: int = 0) -> Result:
+def run_other(
+    broker: str,
+    topics: Topics,
+    log_dir: Path,
+    events,
+    *,
+    partitions: int,
+    workers: int = 1,
+    inputs: str | None = None,
+    lag: int = 0,
+) -> Result:
     with fresh_postgres_database() as url:
         upgrade(url)
         d = Deployment(bootstrap=broker, database_url=url, partitions=partitions, inputs=inputs)
@@ -203,7 +225,7 @@ def assert_same(expected: Result, actual: Result) -> None:
         assert not missing, f"{table} rows differ: {sorted(missing)[:4]}"
 
 
-def test_the_stream_is_rich_enough_to_mean_something(live) -> None:  # type: ignore[no-untyped-def]
+def test_the_stream_is_rich_enough_to_mean_something(live) -> None:
     _, result = live
     kinds = {json.loads(a)["type"] for a in result.alerts}
     assert kinds == {"cdi.recording.due_soon", "cdi.recording.overdue", "cdi.recording.resolved"}
@@ -212,7 +234,7 @@ def test_the_stream_is_rich_enough_to_mean_something(live) -> None:  # type: ign
     assert result.closed_without_crime
 
 
-def test_no_alert_is_raised_for_an_incident_recorded_before_its_alert_point(live) -> None:  # type: ignore[no-untyped-def]
+def test_no_alert_is_raised_for_an_incident_recorded_before_its_alert_point(live) -> None:
     """Equal runs could be equally wrong: check the alerts against the recordings too."""
     _, result = live
     raised = [json.loads(a) for a in result.alerts]
@@ -229,24 +251,24 @@ def test_no_alert_is_raised_for_an_incident_recorded_before_its_alert_point(live
             assert elapsed > 72_000, f"due-soon alert for a recording in {elapsed}s: {data}"
 
 
-def test_replaying_the_topics_from_the_start_gives_what_the_live_run_gave(  # type: ignore[no-untyped-def]
+def test_replaying_the_topics_from_the_start_gives_what_the_live_run_gave(
     broker, topics, log_dir, events, live
 ) -> None:
     d, expected = live
     assert_same(expected, run_other(broker, topics, log_dir, events, partitions=4, inputs=d.name))
 
 
-def test_one_partition_gives_what_four_gave(broker, topics, log_dir, events, live) -> None:  # type: ignore[no-untyped-def]
+def test_one_partition_gives_what_four_gave(broker, topics, log_dir, events, live) -> None:
     assert_same(live[1], run_other(broker, topics, log_dir, events, partitions=1))
 
 
-def test_two_workers_on_three_partitions_give_what_one_worker_gave(  # type: ignore[no-untyped-def]
+def test_two_workers_on_three_partitions_give_what_one_worker_gave(
     broker, topics, log_dir, events, live
 ) -> None:
     assert_same(live[1], run_other(broker, topics, log_dir, events, partitions=3, workers=2))
 
 
-def test_a_lagging_crime_records_consumer_raises_no_alert_a_recording_would_prevent(  # type: ignore[no-untyped-def]
+def test_a_lagging_crime_records_consumer_raises_no_alert_a_recording_would_prevent(
     broker, topics, log_dir, events, live
 ) -> None:
     assert_same(live[1], run_other(broker, topics, log_dir, events, partitions=2, lag=40_000))

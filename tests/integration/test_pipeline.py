@@ -44,8 +44,10 @@ class Run:
 
     def of(self, topic: str, incident_id: str, event_type: str | None = None) -> list[dict]:
         return [
-            r.value for r in self.outputs(topic)
-            if r.value.get("subject") == incident_id and (event_type is None or r.type == event_type)
+            r.value
+            for r in self.outputs(topic)
+            if r.value.get("subject") == incident_id
+            and (event_type is None or r.type == event_type)
         ]
 
 
@@ -90,7 +92,11 @@ def corpus(d: Deployment) -> list[tuple[str, str | None, bytes | dict]]:
         (crm, "INC-I", ev.recorded("CR-I", ["INC-I"], NOW - 2 * H)),
         # J: found to be crime-related 25 hours after a non-crime report.
         (inc, "INC-J", ev.reported("INC-J", NOW - 26 * H, crime_related=False, category="asb")),
-        (inc, "INC-J", ev.updated("INC-J", NOW - 25 * H, crime_related=True, category="harassment")),
+        (
+            inc,
+            "INC-J",
+            ev.updated("INC-J", NOW - 25 * H, crime_related=True, category="harassment"),
+        ),
         # K: two crimes for one incident; the earlier-recorded one arrives second.
         (inc, "INC-K", ev.reported("INC-K", NOW - 10 * H)),
         (crm, "INC-K", ev.recorded("CR-K1", ["INC-K"], NOW - 8 * H)),
@@ -118,9 +124,11 @@ def run(broker: str, topics: Topics, log_dir: Path) -> Iterator[Run]:
             topics.flush()
             topics.wait_for(
                 deployment.outcomes,
-                lambda rs: {r.value["subject"] for r in rs if r.type == "cdi.recording.measured"}
-                >= EXPECTED_MEASURED
-                and any(r.type == "cdi.incident.closed_without_crime" for r in rs),
+                lambda rs: (
+                    {r.value["subject"] for r in rs if r.type == "cdi.recording.measured"}
+                    >= EXPECTED_MEASURED
+                    and any(r.type == "cdi.incident.closed_without_crime" for r in rs)
+                ),
                 what="every measurement",
             )
             topics.wait_for(
@@ -131,8 +139,14 @@ def run(broker: str, topics: Topics, log_dir: Path) -> Iterator[Run]:
             topics.wait_for(deployment.dead_letters, lambda rs: len(rs) >= 4, what="4 dead letters")
             engine = make_engine(url)
             ledger = SqlLedger(engine)
-            _wait(lambda: ledger.incident("INC-L") is not None and ledger.crime("CR-A") is not None
-                  and (ledger.crime("CR-A").cancelled_at is not None), "the ledger")
+            _wait(
+                lambda: (
+                    ledger.incident("INC-L") is not None
+                    and ledger.crime("CR-A") is not None
+                    and (ledger.crime("CR-A").cancelled_at is not None)
+                ),
+                "the ledger",
+            )
             yield Run(deployment, worker, topics, ledger)
         except BaseException:
             print(worker.log())
@@ -141,7 +155,7 @@ def run(broker: str, topics: Topics, log_dir: Path) -> Iterator[Run]:
             worker.stop()
 
 
-def _wait(predicate, what: str, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+def _wait(predicate, what: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -191,7 +205,9 @@ def test_redelivered_events_change_nothing(run: Run) -> None:
     )
 
 
-def test_malformed_inputs_are_dead_lettered_with_a_reason_and_their_original_bytes(run: Run) -> None:
+def test_malformed_inputs_are_dead_lettered_with_a_reason_and_their_original_bytes(
+    run: Run,
+) -> None:
     letters = [r.value["data"] for r in run.outputs(run.deployment.dead_letters)]
     assert len(letters) == 4
     by_value = {base64.b64decode(d["value_base64"]): d for d in letters}
@@ -282,8 +298,9 @@ def test_a_recording_after_the_overdue_alert_resolves_it_as_late(run: Run) -> No
     run.topics.flush()
     alerts = run.topics.wait_for(
         d.alerts,
-        lambda rs: any(r.type == "cdi.recording.resolved" and r.value["subject"] == "INC-B"
-                       for r in rs),
+        lambda rs: any(
+            r.type == "cdi.recording.resolved" and r.value["subject"] == "INC-B" for r in rs
+        ),
         timeout=30,
         what="the resolution of INC-B",
     )

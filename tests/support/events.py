@@ -11,8 +11,13 @@ def stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def envelope(event_type: str, data: dict[str, Any], time: datetime, event_id: str | None = None,
-             source: str = "urn:test:storm") -> dict[str, Any]:
+def envelope(
+    event_type: str,
+    data: dict[str, Any],
+    time: datetime,
+    event_id: str | None = None,
+    source: str = "urn:test:storm",
+) -> dict[str, Any]:
     return {
         "specversion": "1.0",
         "id": event_id or str(uuid.uuid4()),
@@ -24,18 +29,37 @@ def envelope(event_type: str, data: dict[str, Any], time: datetime, event_id: st
     }
 
 
-def reported(incident_id: str, at: datetime, *, crime_related: bool = True,
-             category: str = "violence", division: str | None = "city", channel: str = "999",
-             force: str = "leicestershire", event_id: str | None = None) -> dict[str, Any]:
+def reported(
+    incident_id: str,
+    at: datetime,
+    *,
+    crime_related: bool = True,
+    category: str = "violence",
+    division: str | None = "city",
+    channel: str = "999",
+    force: str = "leicestershire",
+    event_id: str | None = None,
+) -> dict[str, Any]:
     data = {
-        "incident_id": incident_id, "force": force, "reported_at": stamp(at), "channel": channel,
-        "category": category, "crime_related": crime_related, "division": division, "grade": "2",
+        "incident_id": incident_id,
+        "force": force,
+        "reported_at": stamp(at),
+        "channel": channel,
+        "category": category,
+        "crime_related": crime_related,
+        "division": division,
+        "grade": "2",
     }
     return envelope("cdi.incident.reported", data, at, event_id)
 
 
-def updated(incident_id: str, at: datetime, *, crime_related: bool | None = None,
-            category: str | None = None) -> dict[str, Any]:
+def updated(
+    incident_id: str,
+    at: datetime,
+    *,
+    crime_related: bool | None = None,
+    category: str | None = None,
+) -> dict[str, Any]:
     data: dict[str, Any] = {"incident_id": incident_id, "updated_at": stamp(at)}
     if crime_related is not None:
         data["crime_related"] = crime_related
@@ -49,12 +73,23 @@ def closed(incident_id: str, at: datetime, code: str = "no_crime") -> dict[str, 
     return envelope("cdi.incident.closed", data, at)
 
 
-def recorded(crime_id: str, incident_ids: list[str], at: datetime, *, offence_code: str = "8N",
-             offence_group: str = "violence_against_the_person", victim_ref: str | None = "V-1A2B3C",
-             event_id: str | None = None) -> dict[str, Any]:
+def recorded(
+    crime_id: str,
+    incident_ids: list[str],
+    at: datetime,
+    *,
+    offence_code: str = "8N",
+    offence_group: str = "violence_against_the_person",
+    victim_ref: str | None = "V-1A2B3C",
+    event_id: str | None = None,
+) -> dict[str, Any]:
     data = {
-        "crime_id": crime_id, "incident_ids": incident_ids, "recorded_at": stamp(at),
-        "offence_code": offence_code, "offence_group": offence_group, "victim_ref": victim_ref,
+        "crime_id": crime_id,
+        "incident_ids": incident_ids,
+        "recorded_at": stamp(at),
+        "offence_code": offence_code,
+        "offence_group": offence_group,
+        "victim_ref": victim_ref,
         "victim_consents_to_referral": True,
     }
     return envelope("cdi.crime.recorded", data, at, event_id, source="urn:test:niche")

@@ -31,6 +31,16 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
+def require_embedded_broker() -> None:
+    """The demo needs the embedded broker itself: skip without it, but never under CI."""
+    try:
+        from monitor.embedded import broker_binary
+
+        broker_binary()
+    except Exception as exc:
+        _unavailable(f"the embedded broker is not available: {exc}")
+
+
 @contextmanager
 def kafka_broker(log_path: Path) -> Iterator[str]:
     """Yield a bootstrap address of a running broker."""
@@ -42,7 +52,7 @@ def kafka_broker(log_path: Path) -> Iterator[str]:
         from monitor.embedded import EmbeddedBroker, EmbeddedBrokerError, broker_binary
 
         broker_binary()
-    except Exception as exc:  # noqa: BLE001 - any reason the embedded broker cannot run
+    except Exception as exc:
         embedded_error: Exception | None = exc
     else:
         embedded_error = None
@@ -57,9 +67,10 @@ def kafka_broker(log_path: Path) -> Iterator[str]:
         finally:
             broker.stop()
         return
-    if shutil.which("docker") and subprocess.run(  # noqa: S603
-        ["docker", "info"], capture_output=True, check=False
-    ).returncode == 0:
+    if (
+        shutil.which("docker")
+        and subprocess.run(["docker", "info"], capture_output=True, check=False).returncode == 0
+    ):
         from testcontainers.kafka import KafkaContainer
 
         with KafkaContainer() as container:
@@ -98,7 +109,9 @@ class Topics:
     @property
     def producer(self) -> KafkaProducer:
         if self._producer is None:
-            self._producer = KafkaProducer(bootstrap_servers=self.bootstrap, acks="all", linger_ms=2)
+            self._producer = KafkaProducer(
+                bootstrap_servers=self.bootstrap, acks="all", linger_ms=2
+            )
         return self._producer
 
     def send(self, topic: str, key: str | bytes | None, value: bytes | dict[str, Any]) -> None:
@@ -121,9 +134,7 @@ class Topics:
                 return []
             consumer.assign(tps)
             consumer.seek_to_beginning(*tps)
-            return [
-                Record(m.topic, m.partition, m.offset, m.key, m.value) for m in consumer
-            ]
+            return [Record(m.topic, m.partition, m.offset, m.key, m.value) for m in consumer]
         finally:
             consumer.close()
 

@@ -58,8 +58,11 @@ class Deployment:
         from monitor.settings import Settings
         from streams.topology import ensure_topics
 
-        values = {k.removeprefix("CDI_").lower(): v for k, v in self.env(1).items()
-                  if k.startswith("CDI_")}
+        values = {
+            k.removeprefix("CDI_").lower(): v
+            for k, v in self.env(1).items()
+            if k.startswith("CDI_")
+        }
         ensure_topics(Settings(**values))
 
     def env(self, web_port: int) -> dict[str, str]:
@@ -95,7 +98,7 @@ class WorkerProcess:
     def start(self, timeout: float = 90.0, migrate: bool = False) -> WorkerProcess:
         command = [sys.executable, "-m", "monitor", "worker"] + (["--migrate"] if migrate else [])
         with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(  # noqa: S603
+            self.process = subprocess.Popen(
                 command, env=self.deployment.env(self.port), stdout=log, stderr=subprocess.STDOUT
             )
         deadline = time.monotonic() + timeout

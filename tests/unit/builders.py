@@ -46,8 +46,12 @@ def recorded(
     )
 
 
-def flagged(at: datetime, incident: str = "INC-1", crime_related: bool | None = True,
-            category: str | None = None) -> IncidentUpdated:
+def flagged(
+    at: datetime,
+    incident: str = "INC-1",
+    crime_related: bool | None = True,
+    category: str | None = None,
+) -> IncidentUpdated:
     return IncidentUpdated(
         event_id=f"upd-{incident}-{at.isoformat()}",
         incident_id=incident,
@@ -57,7 +61,9 @@ def flagged(at: datetime, incident: str = "INC-1", crime_related: bool | None = 
     )
 
 
-def closed(at: datetime, code: ClosingCode = ClosingCode.NO_CRIME, incident: str = "INC-1") -> IncidentClosed:
+def closed(
+    at: datetime, code: ClosingCode = ClosingCode.NO_CRIME, incident: str = "INC-1"
+) -> IncidentClosed:
     return IncidentClosed(
         event_id=f"cls-{incident}-{code}", incident_id=incident, closed_at=at, closing_code=code
     )

@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 
 from monitor.domain.measure import measure
-from tests.unit.builders import H, S, T0
+from tests.unit.builders import T0, H, S
 
 TARGET = timedelta(hours=24)
 

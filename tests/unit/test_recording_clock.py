@@ -26,7 +26,7 @@ from monitor.domain.recording_clock import (
     status_of,
     wakeup_at,
 )
-from tests.unit.builders import H, S, T0, closed, flagged, recorded, reported
+from tests.unit.builders import T0, H, S, closed, flagged, recorded, reported
 
 POLICY = TimelinessPolicy()
 DEADLINE = T0 + 24 * H

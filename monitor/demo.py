@@ -1,0 +1,298 @@
+"""``cdi-monitor demo``: the whole monitor on embedded defaults, on an accelerated clock.
+
+It starts the embedded broker, a ledger database (SQLite in ``--data-dir``,
+or PostgreSQL when ``CDI_DATABASE_URL`` is set), a worker process and the
+simulator, then prints the alerts and measurements as they are published.
+Ctrl-C (or ``--run-for``) stops everything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from monitor.adapters.sql.migrate import mask_url, upgrade
+from monitor.clock import AcceleratedClock
+from monitor.embedded import EmbeddedBroker, free_port
+from monitor.settings import Settings, load_settings
+from monitor.simulate import ForceProfile, Simulation
+from monitor.simulation_command import publish_simulation
+
+BACKFILL = timedelta(hours=72)
+SUMMARY_EVERY_S = 10.0
+
+
+def _hm(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    return f"{minutes // 60}h {minutes % 60:02d}m"
+
+
+def _when(text: str) -> str:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).strftime("%d %b %H:%M")
+
+
+class Board:
+    """What the demo prints: one line per alert or notable outcome, and a running summary."""
+
+    def __init__(self, out: Any = sys.stdout) -> None:
+        self.out = out
+        self.elapsed: list[float] = []
+        self.within = 0
+        self.open_alerts: dict[str, str] = {}
+        self.counts: Counter[str] = Counter()
+        self.seen: set[str] = set()
+
+    def say(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+    def line(self, when: str, label: str, data: dict[str, Any], detail: str) -> None:
+        where = f"{data.get('category', '')} / {data.get('division') or '-'}"
+        self.say(f"  {_when(when)}  {label:<9} {data['incident_id']:<18} {where:<34} {detail}")
+
+    def take(self, event: dict[str, Any]) -> None:
+        if event.get("id") in self.seen:
+            return  # a redelivered output: subscribers drop it by id
+        self.seen.add(event["id"])
+        kind, data = event["type"], event["data"]
+        self.counts[kind] += 1
+        if kind == "cdi.recording.measured":
+            self.elapsed.append(data["elapsed_seconds"])
+            self.within += data["within_target"]
+            if not data["within_target"]:
+                self.line(
+                    data["recorded_at"],
+                    "LATE",
+                    data,
+                    f"recorded {_hm(data['elapsed_seconds'])} after the report "
+                    f"({data['crime_id']})",
+                )
+        elif kind == "cdi.recording.due_soon":
+            self.open_alerts[data["alert_id"]] = "due_soon"
+            self.line(
+                data["raised_at"],
+                "DUE SOON",
+                data,
+                f"{_hm(data['remaining_seconds'])} left, deadline {_when(data['deadline'])}",
+            )
+        elif kind == "cdi.recording.overdue":
+            self.open_alerts[data["alert_id"]] = "overdue"
+            self.line(
+                data["overdue_since"],
+                "OVERDUE",
+                data,
+                f"not recorded 24 h after its report at {_when(data['reported_at'])}",
+            )
+        elif kind == "cdi.recording.resolved":
+            self.open_alerts.pop(data["alert_id"], None)
+            how = (
+                f"recorded late ({data['crime_id']})"
+                if data["late"]
+                else f"recorded in time ({data['crime_id']})"
+                if data["resolution"] == "recorded"
+                else "closed without a crime record"
+            )
+            self.line(data["resolved_at"], "RESOLVED", data, how)
+        elif kind == "cdi.incident.closed_without_crime":
+            self.line(
+                data["closed_at"],
+                "CLOSED",
+                data,
+                f"closed as {data['closing_code']} with no crime record (audit candidate)",
+            )
+        elif kind == "cdi.input.rejected":
+            self.say(
+                f"  DEAD LETTER  {data['source_topic']}/{data['source_partition']}/"
+                f"{data['source_offset']}: {data['reason']}"
+            )
+
+    def summary(self, sim_now: datetime) -> str:
+        measured = len(self.elapsed)
+        share = f"{100 * self.within / measured:.1f}%" if measured else "-"
+        median = _hm(statistics.median(self.elapsed)) if measured else "-"
+        open_kinds = Counter(self.open_alerts.values())
+        return (
+            f"-- {sim_now:%d %b %H:%M} (simulated) | measured {measured}: {share} within 24 h, "
+            f"median {median} | open alerts: {open_kinds['due_soon']} due soon, "
+            f"{open_kinds['overdue']} overdue | closed without crime "
+            f"{self.counts['cdi.incident.closed_without_crime']} | dead letters "
+            f"{self.counts['cdi.input.rejected']}"
+        )
+
+
+def _worker_ready(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+async def _start_worker(env: dict[str, str], log_path: Path, port: int) -> subprocess.Popen[bytes]:
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "monitor", "worker"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 90
+    while not await asyncio.to_thread(_worker_ready, port):
+        if process.poll() is not None:
+            raise RuntimeError(f"the worker exited ({process.returncode}); see {log_path}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the worker did not become ready; see {log_path}")
+        await asyncio.sleep(0.5)
+    return process
+
+
+def _stop_worker(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+async def _tail(settings: Settings, board: Board, stop: asyncio.Event) -> None:
+    consumer = AIOKafkaConsumer(
+        settings.alerts_topic,
+        settings.outcomes_topic,
+        settings.dead_letter_topic,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+    )
+    await consumer.start()
+    try:
+        while not stop.is_set():
+            batches = await consumer.getmany(timeout_ms=500)
+            for records in batches.values():
+                for record in records:
+                    board.take(json.loads(record.value))
+    finally:
+        await consumer.stop()
+
+
+async def _summaries(board: Board, clock: AcceleratedClock, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=SUMMARY_EVERY_S)
+        except TimeoutError:
+            board.say(board.summary(clock.now()))
+
+
+async def _send_a_malformed_event(settings: Settings) -> None:
+    """One broken message, to show that bad input is dead-lettered with its reason."""
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await producer.start()
+    try:
+        bad = {
+            "specversion": "1.0",
+            "id": "demo-malformed",
+            "source": "urn:demo",
+            "type": "cdi.incident.reported",
+            "time": "2024-05-01T10:00:00",
+            "data": {"incident_id": "LP-BROKEN"},
+        }
+        await producer.send_and_wait(
+            settings.incidents_topic, json.dumps(bad).encode(), b"LP-BROKEN"
+        )
+    finally:
+        await producer.stop()
+
+
+async def run_demo(args: argparse.Namespace) -> int:
+    data_dir = Path(args.data_dir).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    database_url = os.environ.get("CDI_DATABASE_URL") or f"sqlite:///{data_dir / 'ledger.db'}"
+    broker = EmbeddedBroker(log_path=data_dir / "broker.log").start()
+    port = free_port()
+    origin = datetime.now(UTC)
+    overrides = dict(
+        kafka_bootstrap_servers=broker.bootstrap,
+        database_url=database_url,
+        web_host="127.0.0.1",
+        web_port=port,
+        clock_rate=args.speed,
+        clock_origin=origin,
+        app_id="cdi-monitor-demo",
+    )
+    settings = load_settings(**overrides)
+    clock = AcceleratedClock(origin=origin, rate=args.speed)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CDI_")}
+    env.update({f"CDI_{k.upper()}": str(v) for k, v in overrides.items() if k != "clock_origin"})
+    env["CDI_CLOCK_ORIGIN"] = origin.isoformat()
+    env["CDI_DATABASE_URL"] = database_url
+    board = Board()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    worker = None
+    try:
+        await asyncio.to_thread(upgrade, database_url)
+        board.say(
+            f"cdi-monitor demo: a simulated force like Leicestershire "
+            f"(260,000 incidents a year) on a clock {args.speed:g} times faster than real: "
+            f"a simulated hour passes every {3600 / args.speed:g} seconds."
+        )
+        board.say("  starting the worker (about 10 seconds)...")
+        worker = await _start_worker(env, data_dir / "worker.log", port)
+        board.say(
+            f"  broker    {broker.bootstrap} (embedded, in memory)\n"
+            f"  ledger    {mask_url(database_url)} (tables incidents, alerts, crimes)\n"
+            f"  worker    http://127.0.0.1:{port}/health and /metrics; "
+            f"log {data_dir / 'worker.log'}\n"
+            f"  topics    {settings.alerts_topic}, {settings.outcomes_topic}, "
+            f"{settings.dead_letter_topic}\n"
+            f"  The last {BACKFILL.total_seconds() / 3600:.0f} simulated hours are sent at once, "
+            "then events arrive as they happen. Ctrl-C stops.\n"
+        )
+        tasks = [
+            asyncio.create_task(_tail(settings, board, stop)),
+            asyncio.create_task(_summaries(board, clock, stop)),
+            asyncio.create_task(
+                publish_simulation(
+                    settings,
+                    Simulation(ForceProfile(), seed=args.seed),
+                    clock=clock,
+                    backfill=BACKFILL,
+                    stop=stop,
+                )
+            ),
+        ]
+        await _send_a_malformed_event(settings)
+        if args.run_for is not None:
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=args.run_for)
+            except TimeoutError:
+                stop.set()
+        else:
+            await stop.wait()
+        board.say("\nstopping...")
+        await asyncio.wait(tasks, timeout=10)
+        for task in tasks:
+            if not task.done():
+                task.cancel()
+        board.say(board.summary(clock.now()))
+        return 0
+    finally:
+        if worker is not None:
+            await asyncio.to_thread(_stop_worker, worker)
+        broker.stop()

@@ -1,0 +1,98 @@
+"""Announcements on the wire: valid against the published models, identical on every replay."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime
+
+import pytest
+from pydantic import TypeAdapter
+
+from monitor.domain.incident import IncidentState, apply
+from monitor.domain.inputs import ClosingCode
+from monitor.domain.policy import TimelinessPolicy
+from monitor.domain.recording_clock import advance
+from schemas.dead_letters import RejectionKind
+from schemas.export import OUTPUTS
+from streams.inbound import Rejected
+from streams.outbound import Stream, encode_dead_letter, encode_fact
+from tests.unit.builders import T0, H, closed, recorded, reported
+
+POLICY = TimelinessPolicy()
+
+
+def facts_of(*events):
+    state = IncidentState("INC-1")
+    for e in events:
+        state = apply(state, e)
+    _, facts = advance(state, now=T0 + 100 * H, policy=POLICY)
+    return facts
+
+
+ALL_FACTS = [
+    *facts_of(reported(), recorded(T0 + 30 * H)),  # measured, due soon, overdue, resolved
+    *facts_of(reported(), closed(T0 + 2 * H, ClosingCode.DUPLICATE)),  # closed without crime
+]
+
+
+@pytest.mark.parametrize("fact", ALL_FACTS, ids=lambda f: type(f).__name__)
+def test_every_announcement_validates_against_the_model_of_its_type(fact) -> None:
+    out = encode_fact(fact, source="urn:cdi-monitor")
+    event = json.loads(out.value)
+    OUTPUTS[event["type"]].model_validate_json(out.value, strict=False)
+    assert event["subject"] == out.key == "INC-1"
+    assert "dataschema" not in event  # absent optional attributes are left out, not null
+
+
+def test_the_same_fact_encodes_to_the_same_bytes_and_id() -> None:
+    again = [*facts_of(reported(), recorded(T0 + 30 * H))]
+    assert [encode_fact(f, source="s").value for f in again] == [
+        encode_fact(f, source="s").value for f in ALL_FACTS[:4]
+    ]
+    ids = {json.loads(encode_fact(f, source="s").value)["id"] for f in ALL_FACTS}
+    assert len(ids) == len(ALL_FACTS)
+
+
+def test_an_announcement_is_stamped_with_the_event_time_of_its_fact() -> None:
+    measured, due, over, resolved = (
+        json.loads(encode_fact(f, source="s").value) for f in ALL_FACTS[:4]
+    )
+    assert measured["time"] == "2024-05-02T15:00:00Z"  # recorded at
+    assert due["time"] == "2024-05-02T05:00:00Z"  # four hours before the deadline
+    assert over["time"] == "2024-05-02T09:00:00Z"  # the deadline
+    assert resolved["data"]["late"] is True and resolved["time"] == measured["time"]
+
+
+def test_alerts_go_to_the_alerts_topic_and_outcomes_to_the_outcomes_topic() -> None:
+    streams = [encode_fact(f, source="s").stream for f in ALL_FACTS]
+    assert streams == [
+        Stream.OUTCOMES,
+        Stream.ALERTS,
+        Stream.ALERTS,
+        Stream.ALERTS,
+        Stream.OUTCOMES,
+    ]
+
+
+def test_a_dead_letter_keeps_the_original_bytes_and_where_they_came_from() -> None:
+    original = b"\x00\xffnot json"
+    out = encode_dead_letter(
+        Rejected(RejectionKind.NOT_JSON, "the value is not valid JSON"),
+        source="s",
+        topic="incidents",
+        partition=3,
+        offset=42,
+        timestamp=1714555800.5,
+        key=b"INC-1",
+        value=original,
+        received_at=datetime(2024, 5, 1, tzinfo=UTC),
+    )
+    event = TypeAdapter(OUTPUTS["cdi.input.rejected"]).validate_json(out.value)
+    assert base64.b64decode(event.data.value_base64) == original
+    assert (event.data.source_topic, event.data.source_partition, event.data.source_offset) == (
+        "incidents",
+        3,
+        42,
+    )
+    assert event.data.reason == "the value is not valid JSON"
