@@ -8,6 +8,7 @@ import faust
 
 from monitor.adapters.sql.ledger import SqlLedger, make_engine
 from monitor.adapters.sql.migrate import check_at_head, mask_url, upgrade
+from monitor.application.ledger import reconciler
 from monitor.clock import make_clock
 from monitor.settings import Settings
 from streams.app import build
@@ -24,7 +25,10 @@ def run_worker(settings: Settings, *, migrate: bool = False) -> int:
     check_at_head(engine)
     topology = ensure_topics(settings)
     clock = make_clock(settings.clock_rate, settings.clock_origin)
-    monitor = build(settings, topology, clock=clock, ledger_factory=lambda: SqlLedger(engine))
+    reconcile = reconciler(settings.policy)
+    monitor = build(
+        settings, topology, clock=clock, ledger_factory=lambda: SqlLedger(engine, reconcile)
+    )
     log.info(
         "worker %s: broker %s, ledger %s, %d partitions, target %s, warning %s, clock %r",
         settings.app_id,

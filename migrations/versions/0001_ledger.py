@@ -56,6 +56,7 @@ def upgrade() -> None:
         _time("closed_at"),
         _text("closing_code"),
         _time("last_event_at"),
+        sa.Column("state", sa.Text(), nullable=True),
         _updated_at(),
         sa.PrimaryKeyConstraint("incident_id"),
     )

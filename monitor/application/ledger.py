@@ -8,12 +8,12 @@ written twice (at-least-once delivery) leaves the ledger as written once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
-from monitor.domain.incident import IncidentState
+from monitor.domain.incident import IncidentState, join
 from monitor.domain.inputs import CrimeCancelled, CrimeRecorded
 from monitor.domain.outcomes import alert_id_for
 from monitor.domain.policy import TimelinessPolicy
@@ -45,6 +45,9 @@ class IncidentRow:
     closed_at: datetime | None
     closing_code: str | None
     last_event_at: datetime | None
+    # The live state this row projects. A store joins it with the state it
+    # already holds, so copies written late or twice can never set it back.
+    state: IncidentState | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,11 +143,18 @@ def merge_crime(old: CrimeRow | None, new: CrimeRow) -> CrimeRow:
 ALERT_LIFECYCLE_FIELDS = ("due_soon_at", "overdue_at", "resolved_at", "resolution", "late")
 
 
+def alert_state(resolved_at: datetime | None, overdue_at: datetime | None) -> str:
+    """Where an alert is in its lifecycle, from the times it reached."""
+    if resolved_at is not None:
+        return "resolved"
+    return "overdue" if overdue_at is not None else "due_soon"
+
+
 def merge_alert(old: AlertRow | None, new: AlertRow) -> AlertRow:
     """The later view of an alert, keeping lifecycle values it leaves None.
 
     An alert's lifecycle only moves forward, so a time once known stays known
-    even if an older snapshot is written again after a newer one.
+    (and its state with it) even if an older snapshot is written after a newer one.
     """
     if old is None:
         return new
@@ -153,7 +163,24 @@ def merge_alert(old: AlertRow | None, new: AlertRow) -> AlertRow:
         for name in ALERT_LIFECYCLE_FIELDS
         if getattr(new, name) is None and getattr(old, name) is not None
     }
-    return replace(new, **kept) if kept else new
+    if not kept:
+        return new
+    merged = replace(new, **kept)
+    return replace(merged, state=alert_state(merged.resolved_at, merged.overdue_at))
+
+
+Reconcile = Callable[[IncidentState, IncidentState], "tuple[IncidentRow, AlertRow | None]"]
+
+
+def reconciler(policy: TimelinessPolicy) -> Reconcile:
+    """Join a stored incident state with an incoming one and project the result."""
+
+    def reconcile(
+        stored: IncidentState, incoming: IncidentState
+    ) -> tuple[IncidentRow, AlertRow | None]:
+        return incident_rows(join(stored, incoming), policy)
+
+    return reconcile
 
 
 def crime_row_recorded(crime: CrimeRecorded) -> CrimeRow:
@@ -215,6 +242,7 @@ def incident_rows(
         closed_at=closure.closed_at if closure else None,
         closing_code=closure.closing_code.value if closure else None,
         last_event_at=state.last_event_at,
+        state=state,
     )
     announced = state.announced
     if plan is None or report is None or not (announced.due_soon or announced.overdue):
@@ -245,19 +273,39 @@ def incident_rows(
     return row, alert
 
 
+def reconcile_rows(
+    stored: IncidentRow | None, incoming: IncidentRow, reconcile: Reconcile | None
+) -> tuple[IncidentRow, AlertRow | None]:
+    """The row to keep for an incident, and its alert if the join produced one."""
+    if reconcile is None or stored is None or stored.state is None or incoming.state is None:
+        return incoming, None
+    return reconcile(stored.state, incoming.state)
+
+
 @dataclass
 class InMemoryLedger:
-    """A ledger in dictionaries: the fake the unit tests use, held to the same contract."""
+    """A ledger in dictionaries: the fake the unit tests use, held to the same contract.
+
+    With ``reconcile`` (see ``reconciler``) it joins each incoming incident
+    state with the stored one, as the SQL ledger does.
+    """
 
     incidents: dict[str, IncidentRow] = field(default_factory=dict)
     alerts: dict[str, AlertRow] = field(default_factory=dict)
     crimes: dict[str, CrimeRow] = field(default_factory=dict)
+    reconcile: Reconcile | None = None
     writes: int = 0
 
     def write(self, batch: LedgerBatch) -> None:
-        for row in batch.incidents:
+        alerts = list(batch.alerts)
+        for incoming in batch.incidents:
+            row, alert = reconcile_rows(
+                self.incidents.get(incoming.incident_id), incoming, self.reconcile
+            )
             self.incidents[row.incident_id] = row
-        for alert in batch.alerts:
+            if alert is not None:
+                alerts.append(alert)
+        for alert in alerts:
             self.alerts[alert.alert_id] = merge_alert(self.alerts.get(alert.alert_id), alert)
         for crime in batch.crimes:
             self.crimes[crime.crime_id] = merge_crime(self.crimes.get(crime.crime_id), crime)

@@ -116,6 +116,25 @@ class IncidentState:
         return self.report.category if self.report is not None else None
 
 
+# Orders that decide which of two values a field keeps. Each ends in the whole
+# value, so that even two conflicting events with one id resolve the same way
+# in any order.
+def _report_order(r: Report) -> tuple[Any, ...]:
+    return (r.reported_at, r.event_id, repr(r))
+
+
+def _recording_order(r: Recording) -> tuple[Any, ...]:
+    return (r.recorded_at, r.crime_id)
+
+
+def _closure_order(c: Closure) -> tuple[Any, ...]:
+    return (c.closed_at, c.event_id, c.closing_code.value)
+
+
+def _change_order(c: CategoryChange) -> tuple[Any, ...]:
+    return (c.changed_at, c.event_id, c.category)
+
+
 def _earliest(current: T | None, candidate: T, key: Callable[[T], Any]) -> T:
     return candidate if current is None or key(candidate) < key(current) else current
 
@@ -157,7 +176,7 @@ def _(event: IncidentReported, state: IncidentState) -> IncidentState:
     )
     # Two reports for one incident is an upstream error; keep the earliest so
     # every replay keeps the same one.
-    earliest = _earliest(state.report, report, key=lambda r: (r.reported_at, r.event_id))
+    earliest = _earliest(state.report, report, key=_report_order)
     return replace(state, report=earliest)
 
 
@@ -170,10 +189,7 @@ def _(event: IncidentUpdated, state: IncidentState) -> IncidentState:
     if event.category is not None:
         change = CategoryChange(event.event_id, event.updated_at, event.category)
         state = replace(
-            state,
-            category_change=_latest(
-                state.category_change, change, key=lambda c: (c.changed_at, c.event_id)
-            ),
+            state, category_change=_latest(state.category_change, change, key=_change_order)
         )
     return state
 
@@ -181,14 +197,11 @@ def _(event: IncidentUpdated, state: IncidentState) -> IncidentState:
 @_fold.register
 def _(event: IncidentClosed, state: IncidentState) -> IncidentState:
     closure = Closure(event.event_id, event.closed_at, event.closing_code)
-
-    def by_time(c: Closure) -> tuple[datetime, str]:
-        return (c.closed_at, c.event_id)
-
     if event.closing_code.stops_the_clock:
-        return replace(state, closure=_earliest(state.closure, closure, key=by_time))
+        return replace(state, closure=_earliest(state.closure, closure, key=_closure_order))
     return replace(
-        state, closed_as_recorded=_earliest(state.closed_as_recorded, closure, key=by_time)
+        state,
+        closed_as_recorded=_earliest(state.closed_as_recorded, closure, key=_closure_order),
     )
 
 
@@ -197,5 +210,58 @@ def _(event: CrimeLinked, state: IncidentState) -> IncidentState:
     recording = Recording(event.crime_id, event.recorded_at)
     # The first recording counts: the earliest by recorded time, ties broken by
     # crime id so that arrival order never decides.
-    earliest = _earliest(state.recording, recording, key=lambda r: (r.recorded_at, r.crime_id))
+    earliest = _earliest(state.recording, recording, key=_recording_order)
     return replace(state, recording=earliest)
+
+
+def join(a: IncidentState, b: IncidentState) -> IncidentState:
+    """The state that knows everything either state knows (the semilattice join).
+
+    ``join`` is commutative, associative and idempotent, and joining the states
+    folded from two sets of events gives the state folded from their union. A
+    store can therefore merge copies of one incident written in any order, or
+    twice, and keep the right state.
+    """
+    if a.incident_id != b.incident_id:
+        raise ValueError(f"cannot join incidents {a.incident_id} and {b.incident_id}")
+
+    def first(x, y, key):  # type: ignore[no-untyped-def]
+        return x if y is None else _earliest(x, y, key)
+
+    def last(x, y, key):  # type: ignore[no-untyped-def]
+        return x if y is None else _latest(x, y, key)
+
+    recording = first(a.recording, b.recording, _recording_order)
+    measured = {a.announced.measured_crime, b.announced.measured_crime} - {None}
+    announced = Announced(
+        # Of the crimes measured, the one that now counts, if it was measured.
+        measured_crime=(
+            recording.crime_id
+            if recording is not None and recording.crime_id in measured
+            else min(measured, default=None)
+        ),
+        due_soon=a.announced.due_soon or b.announced.due_soon,
+        overdue=a.announced.overdue or b.announced.overdue,
+        resolved=a.announced.resolved or b.announced.resolved,
+        closed_without_crime=a.announced.closed_without_crime or b.announced.closed_without_crime,
+    )
+    return IncidentState(
+        incident_id=a.incident_id,
+        report=first(a.report, b.report, _report_order),
+        flagged_at=_optional(min, a.flagged_at, b.flagged_at),
+        unflagged_at=_optional(max, a.unflagged_at, b.unflagged_at),
+        category_change=last(a.category_change, b.category_change, _change_order),
+        recording=recording,
+        closure=first(a.closure, b.closure, _closure_order),
+        closed_as_recorded=first(a.closed_as_recorded, b.closed_as_recorded, _closure_order),
+        last_event_at=_optional(max, a.last_event_at, b.last_event_at),
+        announced=announced,
+    )
+
+
+def _optional(pick, x, y):  # type: ignore[no-untyped-def]
+    if x is None:
+        return y
+    if y is None:
+        return x
+    return pick(x, y)

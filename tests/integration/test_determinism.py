@@ -1,20 +1,24 @@
 """The same input gives the same measurements, alerts and ledger, however it is consumed.
 
 One simulated stream (three days of a force, with out-of-order records,
-duplicates, multi-incident and unlinked crimes) is consumed four ways:
+duplicates, multi-incident and unlinked crimes) is consumed five ways:
 
-- live: a worker running while the events are produced, 4 partitions;
-- replayed: a fresh deployment reading the same topics from the start;
+- live: the simulator publishes each event at its time on an accelerated
+  clock (three days in a minute) while a worker on the same clock consumes
+  them, 4 partitions: alerts fall due as the stream flows;
+- replayed: a fresh deployment reading those topics from the start, later;
 - on 1 partition;
-- by two workers sharing 3 partitions.
+- by two workers sharing 3 partitions;
+- with the crime-records consumer 40,000 messages behind the incidents one.
 
-All alert points fall before the test starts, so the wall clock cannot make
-the runs differ; only the way the stream is consumed does, and it must not
-matter.
+The allowed lateness (20 simulated minutes, about 0.3 real seconds) covers the
+publishing jitter of the live run; the promise is that runs agree when every
+input reaches Kafka within the allowed lateness of its event time.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Iterator
@@ -23,20 +27,41 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from aiokafka import AIOKafkaProducer
 from sqlalchemy import select
 
 from monitor.adapters.sql.ledger import make_engine
 from monitor.adapters.sql.migrate import upgrade
 from monitor.adapters.sql.tables import alerts, crimes, incidents
-from monitor.simulate import ForceProfile, Simulation
+from monitor.clock import AcceleratedClock
+from monitor.simulate import ForceProfile, Simulation, publish
 from tests.support.kafka import Topics
 from tests.support.postgres import fresh_postgres_database
 from tests.support.worker import Deployment, WorkerProcess
 
 pytestmark = pytest.mark.integration
 
-NOW = datetime.now(UTC).replace(microsecond=0)
-START, UNTIL = NOW - timedelta(days=4), NOW - timedelta(hours=25)
+RATE = 4320.0  # three simulated days a real minute
+DAYS = timedelta(days=3)
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The simulated clock every run shares: it starts when the live run starts publishing."""
+
+    start: datetime
+
+    @property
+    def until(self) -> datetime:
+        return self.start + DAYS
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            "CDI_CLOCK_RATE": str(RATE),
+            "CDI_CLOCK_ORIGIN": self.start.isoformat(),
+            "CDI_ALLOWED_LATENESS": "20m",
+        }
 
 
 @dataclass(frozen=True)
@@ -48,19 +73,22 @@ class Result:
     ledger: dict[str, list[tuple]]
 
 
-def stream() -> list[tuple[str, str, bytes]]:
-    sim = Simulation(ForceProfile(), seed=7)
-    return [(e.topic, e.key, e.to_bytes()) for e in sim.events(START, UNTIL)]
+def simulation() -> Simulation:
+    return Simulation(ForceProfile(), seed=7)
 
 
-def backlog(count: int) -> list[tuple[str, str, bytes]]:
+def stream(t: Timeline) -> list[tuple[str, str, bytes]]:
+    return [(e.topic, e.key, e.to_bytes()) for e in simulation().events(t.start, t.until)]
+
+
+def backlog(count: int, t: Timeline) -> list[tuple[str, str, bytes]]:
     """Old crime records that name no incident, queued ahead of the stream on ``crime-records``.
 
     They make the crime-records consumer lag far behind the incidents one, the
     case where an alert decided by the wall clock would fire before the
     recording that prevents it had been read.
     """
-    at = (START - timedelta(days=30)).isoformat().replace("+00:00", "Z")
+    at = (t.start - timedelta(days=30)).isoformat().replace("+00:00", "Z")
     out = []
     for i in range(count):
         event = {
@@ -153,24 +181,50 @@ def collect(topics: Topics, d: Deployment, database_url: str) -> Result:
     )
 
 
-@pytest.fixture(scope="module")
-def events() -> list[tuple[str, str, bytes]]:
-    return stream()
+async def publish_live(d: Deployment, t: Timeline) -> int:
+    """Publish each event at its time on the accelerated clock, as upstream would."""
+    producer = AIOKafkaProducer(bootstrap_servers=d.bootstrap, acks="all", linger_ms=0)
+    names = {"incidents": d.incidents, "crime-records": d.crime_records}
+    await producer.start()
+    try:
+
+        async def send(topic: str, key: bytes, value: bytes) -> None:
+            await producer.send(names[topic], key=key, value=value)
+
+        clock = AcceleratedClock(origin=t.start, rate=RATE)
+        summary = await publish(simulation(), clock=clock, send=send, start=t.start, until=t.until)
+        await producer.flush()
+        return summary.sent
+    finally:
+        await producer.stop()
 
 
 @pytest.fixture(scope="module")
-def live(broker: str, topics: Topics, log_dir: Path, events) -> Iterator[tuple[Deployment, Result]]:
+def timeline() -> Timeline:
+    # Far enough ahead for the live worker to be ready when the stream starts.
+    return Timeline(datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=30))
+
+
+@pytest.fixture(scope="module")
+def events(timeline: Timeline) -> list[tuple[str, str, bytes]]:
+    return stream(timeline)
+
+
+@pytest.fixture(scope="module")
+def live(
+    broker: str, topics: Topics, log_dir: Path, events, timeline: Timeline
+) -> Iterator[tuple[Deployment, Result]]:
     with fresh_postgres_database() as url:
         upgrade(url)
-        d = Deployment(bootstrap=broker, database_url=url, partitions=4)
+        d = Deployment(bootstrap=broker, database_url=url, partitions=4, extra=timeline.env)
         d.create_topics()
         worker = WorkerProcess(d, log_dir).start()
         try:
-            half = len(events) // 2
-            produce(topics, d, events[:half])
-            for i in range(half, len(events), 500):  # the rest arrives while it runs
-                produce(topics, d, events[i : i + 500])
-                time.sleep(0.2)
+            wait = (timeline.start - datetime.now(UTC)).total_seconds()
+            assert wait > 0, "the worker took too long to start for the live stream"
+            time.sleep(wait)
+            sent = asyncio.run(publish_live(d, timeline))
+            assert sent == len(events)
             settle(topics, d, [worker], len(events))
             yield d, collect(topics, d, url)
         except BaseException:
@@ -185,6 +239,7 @@ def run_other(
     topics: Topics,
     log_dir: Path,
     events,
+    timeline: Timeline,
     *,
     partitions: int,
     workers: int = 1,
@@ -193,10 +248,16 @@ def run_other(
 ) -> Result:
     with fresh_postgres_database() as url:
         upgrade(url)
-        d = Deployment(bootstrap=broker, database_url=url, partitions=partitions, inputs=inputs)
+        d = Deployment(
+            bootstrap=broker,
+            database_url=url,
+            partitions=partitions,
+            inputs=inputs,
+            extra=timeline.env,
+        )
         if inputs is None:
             d.create_topics()
-            events = backlog(lag) + events
+            events = backlog(lag, timeline) + events
             produce(topics, d, events)
         started = [WorkerProcess(d, log_dir) for _ in range(workers)]
         try:
@@ -222,7 +283,7 @@ def assert_same(expected: Result, actual: Result) -> None:
     assert actual.dead_letters == expected.dead_letters
     for table in ("incidents", "alerts", "crimes"):
         missing = set(expected.ledger[table]) ^ set(actual.ledger[table])
-        assert not missing, f"{table} rows differ: {sorted(missing)[:4]}"
+        assert not missing, f"{table} rows differ: {sorted(missing, key=repr)[:6]}"
 
 
 def test_the_stream_is_rich_enough_to_mean_something(live) -> None:
@@ -252,23 +313,31 @@ def test_no_alert_is_raised_for_an_incident_recorded_before_its_alert_point(live
 
 
 def test_replaying_the_topics_from_the_start_gives_what_the_live_run_gave(
-    broker, topics, log_dir, events, live
+    broker, topics, log_dir, events, timeline, live
 ) -> None:
     d, expected = live
-    assert_same(expected, run_other(broker, topics, log_dir, events, partitions=4, inputs=d.name))
+    assert_same(
+        expected, run_other(broker, topics, log_dir, events, timeline, partitions=4, inputs=d.name)
+    )
 
 
-def test_one_partition_gives_what_four_gave(broker, topics, log_dir, events, live) -> None:
-    assert_same(live[1], run_other(broker, topics, log_dir, events, partitions=1))
+def test_one_partition_gives_what_four_gave(
+    broker, topics, log_dir, events, timeline, live
+) -> None:
+    assert_same(live[1], run_other(broker, topics, log_dir, events, timeline, partitions=1))
 
 
 def test_two_workers_on_three_partitions_give_what_one_worker_gave(
-    broker, topics, log_dir, events, live
+    broker, topics, log_dir, events, timeline, live
 ) -> None:
-    assert_same(live[1], run_other(broker, topics, log_dir, events, partitions=3, workers=2))
+    assert_same(
+        live[1], run_other(broker, topics, log_dir, events, timeline, partitions=3, workers=2)
+    )
 
 
 def test_a_lagging_crime_records_consumer_raises_no_alert_a_recording_would_prevent(
-    broker, topics, log_dir, events, live
+    broker, topics, log_dir, events, timeline, live
 ) -> None:
-    assert_same(live[1], run_other(broker, topics, log_dir, events, partitions=2, lag=40_000))
+    assert_same(
+        live[1], run_other(broker, topics, log_dir, events, timeline, partitions=2, lag=40_000)
+    )

@@ -13,7 +13,7 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.domain.incident import IncidentState, apply
+from monitor.domain.incident import IncidentState, apply, join
 from monitor.domain.inputs import ClosingCode, event_time
 from monitor.domain.outcomes import RecordingMeasured
 from monitor.domain.policy import TimelinessPolicy
@@ -113,3 +113,47 @@ def test_folding_is_order_insensitive_and_idempotent(events, order):
     for e in shuffled:
         b = apply(b, e)
     assert a == b
+
+
+def fold(events):
+    state = IncidentState("INC-1")
+    for e in events:
+        state = apply(state, e)
+    return state
+
+
+@settings(max_examples=300, deadline=None)
+@given(a=incident_histories(), b=incident_histories(), c=incident_histories())
+def test_joining_states_is_a_semilattice_join(a, b, c):
+    sa, sb, sc = fold(a), fold(b), fold(c)
+    assert join(sa, sb) == join(sb, sa)
+    assert join(join(sa, sb), sc) == join(sa, join(sb, sc))
+    assert join(sa, sa) == sa
+
+
+@settings(max_examples=300, deadline=None)
+@given(a=incident_histories(), b=incident_histories())
+def test_joining_two_folds_gives_the_fold_of_all_their_events(a, b):
+    joined = join(fold(a), fold(b))
+    whole = fold(a + b)
+    assert joined == whole
+
+
+@settings(max_examples=200, deadline=None)
+@given(events=incident_histories(), data=st.data())
+def test_a_store_that_joins_keeps_the_latest_knowledge_whatever_order_snapshots_arrive(
+    events, data
+):
+    """Snapshots of one incident, written in any order, leave the most advanced one."""
+    snapshots, state = [], IncidentState("INC-1")
+    for event in events:
+        state = apply(state, event)
+        state, _ = advance(state, now=event_time(event), policy=POLICY)
+        snapshots.append(state)
+    state, _ = advance(state, now=END, policy=POLICY)
+    snapshots.append(state)
+    order = data.draw(st.permutations(snapshots))
+    stored = order[0]
+    for snapshot in order[1:]:
+        stored = join(stored, snapshot)
+    assert stored == state

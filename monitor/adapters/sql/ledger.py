@@ -18,14 +18,18 @@ from sqlalchemy.engine import make_url
 
 from monitor.adapters.sql import upserts
 from monitor.adapters.sql.tables import alerts, crime_incidents, crimes, incidents
+from monitor.adapters.state_codec import decode_state, encode_state
 from monitor.application.ledger import (
     AlertRow,
     CrimeRow,
     IncidentRow,
     LedgerBatch,
+    Reconcile,
     merge_alert,
     merge_crime,
+    reconcile_rows,
 )
+from monitor.domain.incident import IncidentState
 
 Row = TypeVar("Row", IncidentRow, AlertRow, CrimeRow)
 
@@ -51,10 +55,17 @@ def make_engine(database_url: str) -> Engine:
 
 
 class SqlLedger:
-    """The ledger in the database behind ``engine``, migrated to head (see ``migrate``)."""
+    """The ledger in the database behind ``engine``, migrated to head (see ``migrate``).
 
-    def __init__(self, engine: Engine) -> None:
+    With ``reconcile`` (``monitor.application.ledger.reconciler``), each incident
+    written is joined with the state already stored, read under a row lock in
+    the same transaction: a stale copy written after a newer one (a writer
+    that lost its partitions in a rebalance, a replay) cannot set a row back.
+    """
+
+    def __init__(self, engine: Engine, reconcile: Reconcile | None = None) -> None:
         self.engine = engine
+        self.reconcile = reconcile
         insert = upserts.insert_for(engine.dialect.name)
         self._incident_upsert = upserts.incident_upsert(insert)
         self._alert_upsert = upserts.alert_upsert(insert)
@@ -64,13 +75,51 @@ class SqlLedger:
     def write(self, batch: LedgerBatch) -> None:
         if not len(batch):
             return
-        incident_rows = _folded(batch.incidents, "incident_id", lambda _old, new: new)
-        alert_rows = _folded(batch.alerts, "alert_id", merge_alert)
         crime_rows = _folded(batch.crimes, "crime_id", merge_crime)
         with self.engine.begin() as connection:
-            _execute(connection, self._incident_upsert, incident_rows, upserts.INCIDENT_FIELDS)
+            incident_rows, joined_alerts = self._reconciled(connection, batch.incidents)
+            alert_rows = _folded([*batch.alerts, *joined_alerts], "alert_id", merge_alert)
+            if incident_rows:
+                connection.execute(
+                    self._incident_upsert,
+                    [
+                        {**_params(row, upserts.INCIDENT_FIELDS), "state": _encoded(row)}
+                        for row in incident_rows
+                    ],
+                )
             _execute(connection, self._alert_upsert, alert_rows, upserts.ALERT_FIELDS)
             self._write_crimes(connection, crime_rows)
+
+    def _reconciled(
+        self, connection: Connection, rows: Sequence[IncidentRow]
+    ) -> tuple[list[IncidentRow], list[AlertRow]]:
+        """One row per incident, joined with its copies earlier in the batch and in the store."""
+        by_id: dict[str, IncidentRow] = {}
+        alerts_out: list[AlertRow] = []
+        for row in rows:
+            merged, alert = reconcile_rows(by_id.get(row.incident_id), row, self.reconcile)
+            by_id[row.incident_id] = merged
+            alerts_out += [alert] if alert else []
+        ids = sorted(i for i, row in by_id.items() if row.state is not None)
+        if self.reconcile is not None and ids:
+            for stored_id, stored in self._stored_states(connection, ids):
+                row, alert = self.reconcile(stored, by_id[stored_id].state)  # type: ignore[arg-type]
+                by_id[stored_id] = row
+                alerts_out += [alert] if alert else []
+        return [by_id[i] for i in sorted(by_id)], alerts_out
+
+    def _stored_states(
+        self, connection: Connection, ids: Sequence[str]
+    ) -> Iterator[tuple[str, IncidentState]]:
+        for chunk in _chunks(list(ids)):
+            query = select(incidents.c.incident_id, incidents.c.state).where(
+                incidents.c.incident_id.in_(chunk), incidents.c.state.is_not(None)
+            )
+            if connection.dialect.name == "postgresql":
+                # Serialise writers of the same incident until this transaction commits.
+                query = query.with_for_update()
+            for incident_id, text in connection.execute(query):
+                yield incident_id, decode_state(text.encode())
 
     def _write_crimes(self, connection: Connection, rows: Sequence[CrimeRow]) -> None:
         if not rows:
@@ -91,11 +140,15 @@ class SqlLedger:
             connection.execute(upserts.unlinked_update(), {"ids": ids})
 
     def incident(self, incident_id: str) -> IncidentRow | None:
-        columns = [incidents.c[name] for name in upserts.INCIDENT_FIELDS]
+        columns = [incidents.c[name] for name in (*upserts.INCIDENT_FIELDS, "state")]
         query = select(*columns).where(incidents.c.incident_id == incident_id)
         with self.engine.connect() as connection:
             found = connection.execute(query).mappings().first()
-        return None if found is None else IncidentRow(**found)
+        if found is None:
+            return None
+        values = dict(found)
+        text = values.pop("state")
+        return IncidentRow(**values, state=None if text is None else decode_state(text.encode()))
 
     def alert(self, alert_id: str) -> AlertRow | None:
         columns = [alerts.c[name] for name in upserts.ALERT_FIELDS]
@@ -113,6 +166,10 @@ class SqlLedger:
                 return None
             incident_ids = tuple(connection.scalars(_links_of(crime_id)))
         return CrimeRow(**found, incident_ids=incident_ids)
+
+
+def _encoded(row: IncidentRow) -> str | None:
+    return None if row.state is None else encode_state(row.state).decode()
 
 
 def _links_of(crime_id: str) -> Any:

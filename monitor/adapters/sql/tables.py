@@ -23,6 +23,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     func,
 )
 from sqlalchemy.types import TypeDecorator
@@ -79,6 +80,8 @@ incidents = Table(
     Column("closed_at", UtcDateTime()),
     Column("closing_code", String()),
     Column("last_event_at", UtcDateTime()),
+    # The live state the row projects (JSON), joined with every later write.
+    Column("state", Text()),
     _updated_at(),
     # The board: open incidents of a status, per division or force-wide, soonest deadline first.
     Index("ix_incidents_status_division_deadline", "status", "division", "deadline"),

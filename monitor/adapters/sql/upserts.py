@@ -2,7 +2,9 @@
 
 Both dialects speak ``INSERT ... ON CONFLICT``; the rules per table:
 
-* incidents: the later snapshot replaces the whole row.
+* incidents: the row given replaces the stored one; the writer first joins the
+  incoming live state with the stored state (``SqlLedger``), so the row given
+  already knows everything either did.
 * alerts: the later snapshot wins, except that a lifecycle time, the resolution
   and ``late`` once known are never replaced by NULL.
 * crimes: ``merge_crime`` — every known value survives a NULL from the other event.
@@ -24,14 +26,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import fields
 
-from sqlalchemy import Table, and_, bindparam, delete, exists, func, update
+from sqlalchemy import Table, and_, bindparam, case, delete, exists, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import Delete, Insert, Update
 
 from monitor.adapters.sql.tables import alerts, crime_incidents, crimes, incidents
 from monitor.application.ledger import ALERT_LIFECYCLE_FIELDS, AlertRow, CrimeRow, IncidentRow
 
-INCIDENT_FIELDS = tuple(f.name for f in fields(IncidentRow))
+INCIDENT_FIELDS = tuple(f.name for f in fields(IncidentRow) if f.name != "state")
 ALERT_FIELDS = tuple(f.name for f in fields(AlertRow))
 ALERT_KEPT_FIELDS = ALERT_LIFECYCLE_FIELDS
 CRIME_FIELDS = tuple(f.name for f in fields(CrimeRow) if f.name != "incident_ids")
@@ -53,8 +55,11 @@ def insert_for(dialect_name: str) -> InsertFactory:
 
 
 def incident_upsert(insert: InsertFactory) -> Insert:
+    """The row as given: the writer has already joined it with the stored state."""
     stmt = insert(incidents)
-    later = {name: stmt.excluded[name] for name in INCIDENT_FIELDS if name != "incident_id"}
+    later = {
+        name: stmt.excluded[name] for name in (*INCIDENT_FIELDS, "state") if name != "incident_id"
+    }
     return stmt.on_conflict_do_update(
         index_elements=[incidents.c.incident_id], set_={**later, "updated_at": func.now()}
     ).returning(incidents.c.incident_id)
@@ -71,6 +76,12 @@ def alert_upsert(insert: InsertFactory) -> Insert:
         for name in ALERT_FIELDS
         if name != "alert_id"
     }
+    # The state follows the lifecycle times kept, so it never moves backwards.
+    resolved = func.coalesce(stmt.excluded.resolved_at, alerts.c.resolved_at)
+    overdue = func.coalesce(stmt.excluded.overdue_at, alerts.c.overdue_at)
+    later["state"] = case(
+        (resolved.is_not(None), "resolved"), (overdue.is_not(None), "overdue"), else_="due_soon"
+    )
     return stmt.on_conflict_do_update(
         index_elements=[alerts.c.alert_id], set_={**later, "updated_at": func.now()}
     ).returning(alerts.c.alert_id)
