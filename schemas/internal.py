@@ -107,6 +107,9 @@ class IncidentRecord(Internal):
     closed_as_recorded: ClosureRecord | None = None
     last_event_at: Timestamp | None = None
     announced: AnnouncedRecord = AnnouncedRecord()
+    trigger: tuple[str, int] | None = Field(
+        default=None, description="Topic and offset of the message that last changed the state"
+    )
 
 
 class LedgerIncident(Internal):

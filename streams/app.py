@@ -28,6 +28,7 @@ from streams.outbound import Stream
 from streams.partitioning import partition_for
 from streams.progress import ConsumerProgress
 from streams.publisher import Publisher
+from streams.recovery import Reannouncer
 from streams.table_store import TableIncidentStore
 from streams.topology import Topology
 
@@ -129,7 +130,8 @@ def build(
         source=settings.event_source,
         metrics=metrics,
     )
-    service = RecordingClock(TableIncidentStore(table), settings.policy)
+    store = TableIncidentStore(table)
+    service = RecordingClock(store, settings.policy)
     clock_handler = ClockHandler(
         topology=topology,
         service=service,
@@ -149,6 +151,8 @@ def build(
     )
     ticker = WatermarkTicker(topology=topology, progress=progress, publisher=publisher, clock=clock)
     sink = LedgerSink(ledger_factory=ledger_factory, policy=settings.policy, metrics=metrics)
+    recovery = Reannouncer(store, settings.policy)
+    clock_handler.recovery = recovery
     status = WorkerStatus()
     monitor = Monitor(app, settings, topology, metrics, service, sink, status, clock_handler)
 
@@ -188,7 +192,9 @@ def build(
     @table.on_recover
     async def rebuild_wakeups() -> None:
         owned = {tp.partition for tp in progress.assigned(topology.incidents)}
-        count = service.rebuild(lambda key: partition_for(key, topology.partitions), owned)
+        partition_of = lambda key: partition_for(key, topology.partitions)  # noqa: E731
+        count = service.rebuild(partition_of, owned)
+        recovery.index(store.stored(), owned, partition_of)
         status.recovered_at, status.rebalancing = time.time(), False
         status.incidents_held = count
         log.info(

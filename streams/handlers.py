@@ -52,6 +52,7 @@ from streams.metrics import Metrics
 from streams.partitioning import partition_for
 from streams.progress import ConsumerProgress
 from streams.publisher import Publisher
+from streams.recovery import Reannouncer
 from streams.topology import Topology
 
 log = logging.getLogger(__name__)
@@ -95,9 +96,12 @@ class ClockHandler:
         self.lateness = lateness
         self.max_event_bytes = max_event_bytes
         self.clocks: dict[int, PartitionClock] = defaultdict(PartitionClock)
+        self.recovery: Reannouncer | None = None
 
     async def on_event(self, event: EventT) -> None:
         message = event.message
+        if self.recovery is not None and self.recovery.waiting(message.tp):
+            await self.publisher.announce(self.recovery.resumed(message.tp, message.offset))
         if message.topic == self.topology.incidents:
             await self._from_incidents(message)
         else:

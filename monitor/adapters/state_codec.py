@@ -118,9 +118,21 @@ def _closure(record: ClosureRecord | None) -> Closure | None:
     return Closure(record.event_id, record.closed_at, ClosingCode(record.closing_code.value))
 
 
-def encode_state(state: IncidentState) -> bytes:
-    return to_record(state).model_dump_json(exclude_defaults=True).encode()
+Trigger = tuple[str, int]
+"""The topic and offset of the message that last changed a stored state."""
+
+
+def encode_state(state: IncidentState, trigger: Trigger | None = None) -> bytes:
+    record = to_record(state)
+    if trigger is not None:
+        record = record.model_copy(update={"trigger": trigger})
+    return record.model_dump_json(exclude_defaults=True).encode()
 
 
 def decode_state(raw: bytes) -> IncidentState:
     return from_record(IncidentRecord.model_validate_json(raw))
+
+
+def decode_stored(raw: bytes) -> tuple[IncidentState, Trigger | None]:
+    record = IncidentRecord.model_validate_json(raw)
+    return from_record(record), record.trigger

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from monitor.domain.incident import IncidentState, Report
+from monitor.domain.incident import IncidentState, Recording, Report
 from monitor.domain.measure import measure
 from monitor.domain.outcomes import (
     AlertKind,
@@ -97,16 +97,7 @@ def advance(
 
     recording = state.recording
     if recording is not None and announced.measured_crime != recording.crime_id:
-        facts.append(
-            RecordingMeasured(
-                incident_id=state.incident_id,
-                crime_id=recording.crime_id,
-                report=report,
-                recorded_at=recording.recorded_at,
-                deadline=deadline,
-                measurement=measure(report.reported_at, recording.recorded_at, policy.target),
-            )
-        )
+        facts.append(_measured(state, report, recording, policy))
         announced = replace(announced, measured_crime=recording.crime_id)
 
     plan = schedule(state, policy)
@@ -125,23 +116,70 @@ def advance(
                 facts.append(ClosedWithoutCrime(state.incident_id, report, deadline, state.closure))
                 announced = replace(announced, closed_without_crime=True)
             if announced.alert_open:
-                facts.append(
-                    AlertResolved(
-                        incident_id=state.incident_id,
-                        report=report,
-                        deadline=deadline,
-                        resolution=plan.stop_reason,
-                        resolved_at=plan.stop_at,
-                        late=not closed and plan.stop_at > deadline,
-                        crime_id=None if closed or recording is None else recording.crime_id,
-                        was_overdue=announced.overdue,
-                    )
-                )
+                facts.append(_resolved(state, plan, was_overdue=announced.overdue))
                 announced = replace(announced, resolved=True)
 
     if announced == state.announced:
         return state, ()
     return replace(state, announced=announced), tuple(facts)
+
+
+def announcements(state: IncidentState, policy: TimelinessPolicy) -> tuple[Fact, ...]:
+    """Every fact the state records as announced, rebuilt from the state.
+
+    Used to publish them again when it is not certain they reached Kafka (a
+    worker stopped between saving the state and publishing): they come out
+    with the same ids and content, so subscribers drop what they already have.
+    """
+    report, announced = state.report, state.announced
+    if report is None:
+        return ()
+    facts: list[Fact] = []
+    recording = state.recording
+    if recording is not None and announced.measured_crime == recording.crime_id:
+        facts.append(_measured(state, report, recording, policy))
+    plan = schedule(state, policy)
+    if plan is None:
+        return tuple(facts)
+    if announced.due_soon and plan.warn_at is not None:
+        facts.append(_raised(AlertKind.DUE_SOON, state, plan, plan.warn_at))
+    if announced.overdue:
+        facts.append(_raised(AlertKind.OVERDUE, state, plan, plan.overdue_at))
+    if announced.closed_without_crime and state.closure is not None:
+        facts.append(ClosedWithoutCrime(state.incident_id, report, plan.deadline, state.closure))
+    if announced.resolved and plan.stop_at is not None:
+        facts.append(_resolved(state, plan, was_overdue=announced.overdue))
+    return tuple(facts)
+
+
+def _measured(
+    state: IncidentState, report: Report, recording: Recording, policy: TimelinessPolicy
+) -> RecordingMeasured:
+    return RecordingMeasured(
+        incident_id=state.incident_id,
+        crime_id=recording.crime_id,
+        report=report,
+        recorded_at=recording.recorded_at,
+        deadline=deadline_of(report, policy),
+        measurement=measure(report.reported_at, recording.recorded_at, policy.target),
+    )
+
+
+def _resolved(state: IncidentState, plan: Schedule, *, was_overdue: bool) -> AlertResolved:
+    assert state.report is not None  # noqa: S101
+    assert plan.stop_at is not None and plan.stop_reason is not None  # noqa: S101
+    closed = plan.stop_reason is Resolution.CLOSED_WITHOUT_CRIME
+    recording = state.recording
+    return AlertResolved(
+        incident_id=state.incident_id,
+        report=state.report,
+        deadline=plan.deadline,
+        resolution=plan.stop_reason,
+        resolved_at=plan.stop_at,
+        late=not closed and plan.stop_at > plan.deadline,
+        crime_id=None if closed or recording is None else recording.crime_id,
+        was_overdue=was_overdue,
+    )
 
 
 def _raised(

@@ -197,3 +197,53 @@ async def test_an_invalid_incident_event_is_dead_lettered_with_the_reason(h: Har
     data = letter.json["data"]
     assert data["kind"] == "invalid" and "data.crime_related" in data["reason"]
     assert data["source_topic"] == h.topology.incidents and data["event_id"] == bad["id"]
+
+
+async def test_each_saved_state_records_the_message_that_changed_it(h: Harness) -> None:
+    async with h.agent("recording-clock", h.topology.incidents) as agent:
+        await agent.put(raw(ev.reported("INC-1", NOW - 3 * H)), key=b"INC-1")
+        await agent.put(raw(ev.closed("INC-1", NOW - 2 * H)), key=b"INC-1")
+    store = h.monitor.service.store
+    ((state, trigger),) = list(store.stored())
+    assert state.incident_id == "INC-1" and trigger == (h.topology.incidents, 1)
+
+
+TICK = WatermarkMessage(source_partitions=1, marks=[(0, NOW)]).model_dump_json().encode()
+
+
+async def overdue_then_restarted(h: Harness, agent: Any) -> list[bytes]:
+    """INC-1 goes overdue on a tick (message offset 1); then the worker 'restarts'.
+
+    The restart is what a new assignment does: the table is recovered and the
+    re-announcer indexes each stored state's trigger.
+    """
+    h.monitor.clock_handler.progress.highwater = lambda tp: 1  # type: ignore[method-assign]
+    await agent.put(raw(ev.reported("INC-1", NOW - 30 * H)), key=b"INC-1")
+    agent.original_channel = h.monitor.app.topic(h.topology.links)
+    await agent.put(TICK, partition=0)
+    announced = [s.value for s in h.on(h.topology.alerts)]
+    assert len(announced) == 2  # due soon and overdue
+    h.monitor.clock_handler.recovery.index(
+        h.monitor.service.store.stored(), {0}, lambda key: partition_for(key, 1)
+    )
+    h.sent.clear()
+    return announced
+
+
+async def test_after_a_restart_what_was_announced_since_the_last_commit_is_announced_again(
+    h: Harness,
+) -> None:
+    async with h.agent("recording-clock", h.topology.incidents) as agent:
+        announced = await overdue_then_restarted(h, agent)
+    async with h.agent("recording-clock", h.topology.links) as agent:
+        await agent.put(TICK, partition=0)  # processing resumes at offset 0, before the tick
+    assert [s.value for s in h.on(h.topology.alerts)] == announced  # the same bytes and ids
+
+
+async def test_nothing_is_announced_again_when_processing_resumes_after_the_change(
+    h: Harness,
+) -> None:
+    async with h.agent("recording-clock", h.topology.incidents) as agent:
+        await overdue_then_restarted(h, agent)
+        await agent.put(TICK, partition=0)  # offset 2: the tick at offset 1 was committed
+    assert h.on(h.topology.alerts) == []
