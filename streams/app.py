@@ -106,6 +106,12 @@ def build(
         broker_heartbeat_interval=min(3.0, settings.broker_session_timeout.total_seconds() / 4),
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
+        # Faust's own pages would serve table contents and cluster topology to
+        # anyone who can reach the port: only our pages are served.
+        web_tables_enabled=False,
+        web_router_enabled=False,
+        web_stats_enabled=False,
+        web_graph_enabled=False,
     )
     links = app.topic(topology.links, partitions=topology.partitions, **_RAW)
     crimes = app.topic(topology.crime_records, partitions=topology.crime_partitions, **_RAW)

@@ -281,6 +281,15 @@ def test_a_cancelled_crime_is_kept_with_its_cancellation(run: Run) -> None:
     assert crime.cancellation_reason == "recorded_in_error"
 
 
+def test_the_worker_serves_health_and_metrics_but_never_its_table(run: Run) -> None:
+    health = run.worker.health()
+    assert health["status"] == "ok" and health["ledger"]["status"] == "ok"
+    assert run.worker.get("/ready")[0] == 200
+    assert run.worker.metric("cdi_recordings_total") > 0
+    for path in ("/table/incidents/", "/table/", "/router/", "/graph/", "/stats/"):
+        assert run.worker.get(path)[0] == 404, path
+
+
 def test_outputs_are_keyed_by_incident_so_one_incidents_events_stay_in_order(run: Run) -> None:
     for record in run.outputs(run.deployment.alerts) + run.outputs(run.deployment.outcomes):
         assert record.key.decode() == record.value["subject"]
