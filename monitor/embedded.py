@@ -8,7 +8,6 @@ it holds is gone when it stops. Production points at a real Kafka instead.
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import time
@@ -89,15 +88,6 @@ class EmbeddedBroker:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=10)
-
-    def pause(self) -> None:
-        """Freeze the broker (SIGSTOP), to test how clients ride out an outage."""
-        if self.process is not None:
-            self.process.send_signal(signal.SIGSTOP)
-
-    def resume(self) -> None:
-        if self.process is not None:
-            self.process.send_signal(signal.SIGCONT)
 
 
 @contextmanager

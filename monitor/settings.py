@@ -7,7 +7,7 @@ Durations accept seconds (``86400``), a number with a unit (``24h``, ``30m``,
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -120,9 +120,6 @@ class Settings(BaseSettings):
             warning=self.warning_before,
             retention=self.state_retention,
         )
-
-    def clock_origin_or(self, default: datetime) -> datetime:
-        return self.clock_origin or default
 
 
 class SettingsError(Exception):

@@ -129,14 +129,7 @@ class LedgerCrimeCancelled(Internal):
     cancellation: CrimeCancelledData
 
 
-class LedgerEvicted(Internal):
-    """The incident left the live state; the ledger keeps it as it was."""
-
-    kind: Literal["evicted"] = "evicted"
-    incident_id: str
-
-
 LedgerMessage = Annotated[
-    LedgerIncident | LedgerCrimeRecorded | LedgerCrimeCancelled | LedgerEvicted,
+    LedgerIncident | LedgerCrimeRecorded | LedgerCrimeCancelled,
     Field(discriminator="kind"),
 ]

@@ -64,7 +64,6 @@ def _admin(settings: Settings, timeout_s: float) -> KafkaAdminClient:
                 client_id=f"{settings.app_id}-admin",
                 request_timeout_ms=15_000,
                 bootstrap_timeout_ms=max(int(timeout_s * 1000), 1000),
-                **kafka_python_security(settings),
             )
         except (KafkaError, OSError) as exc:
             if time.monotonic() > deadline:
@@ -73,11 +72,6 @@ def _admin(settings: Settings, timeout_s: float) -> KafkaAdminClient:
                     f"(CDI_KAFKA_BOOTSTRAP_SERVERS): {exc}"
                 ) from None
             time.sleep(1.0)
-
-
-def kafka_python_security(settings: Settings) -> dict[str, object]:
-    """Connection security options for kafka-python clients (none by default)."""
-    return {}
 
 
 def partition_counts(admin: KafkaAdminClient, names: list[str]) -> dict[str, int]:

@@ -45,12 +45,3 @@ class WakeupIndex:
     def forget(self, partition: int) -> None:
         self._heaps.pop(partition, None)
         self._scheduled.pop(partition, None)
-
-    def pending(self, partition: int) -> int:
-        return len(self._scheduled.get(partition, ()))
-
-    def next_at(self, partition: int) -> float | None:
-        heap, scheduled = self._heaps.get(partition), self._scheduled.get(partition, {})
-        while heap and scheduled.get(heap[0][1]) != heap[0][0]:
-            heapq.heappop(heap)
-        return heap[0][0] if heap else None
