@@ -106,6 +106,7 @@ def build(
         broker_heartbeat_interval=min(3.0, settings.broker_session_timeout.total_seconds() / 4),
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
+        producer_max_batch_size=1 if topology.one_record_per_batch else 16384,
         # Faust's own pages would serve table contents and cluster topology to
         # anyone who can reach the port: only our pages are served.
         web_tables_enabled=False,

@@ -39,9 +39,19 @@ class Topology:
     dead_letters: str
     partitions: int
     crime_partitions: int
+    # The embedded broker (tansu) answers ListOffsets with the base offset of a
+    # partition's last batch, not its end, so a table recovering its changelog
+    # would stop short. With one record per batch the two are the same.
+    one_record_per_batch: bool = False
 
     @classmethod
-    def from_settings(cls, settings: Settings, partitions: int, crime_partitions: int) -> Topology:
+    def from_settings(
+        cls,
+        settings: Settings,
+        partitions: int,
+        crime_partitions: int,
+        one_record_per_batch: bool = False,
+    ) -> Topology:
         return cls(
             incidents=settings.incidents_topic,
             crime_records=settings.crime_records_topic,
@@ -52,6 +62,7 @@ class Topology:
             dead_letters=settings.dead_letter_topic,
             partitions=partitions,
             crime_partitions=crime_partitions,
+            one_record_per_batch=one_record_per_batch,
         )
 
 
@@ -115,7 +126,13 @@ def ensure_topics(settings: Settings) -> Topology:
                 f"{partitions}: they must match (co-partitioned). Delete {draft.links} and the "
                 f"table changelog {settings.app_id}-incidents-changelog, or use a new CDI_APP_ID."
             )
-        return Topology.from_settings(settings, partitions, counts[draft.crime_records])
+        tansu = admin.describe_cluster().get("cluster_id", "").startswith("tansu")
+        if tansu:
+            log.warning(
+                "the broker is tansu: producing one record per batch so that table "
+                "recovery reads its changelog to the end"
+            )
+        return Topology.from_settings(settings, partitions, counts[draft.crime_records], tansu)
     finally:
         admin.close()
 
