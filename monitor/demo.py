@@ -50,7 +50,7 @@ def _parse(text: str) -> datetime:
 
 
 def _when(text: str) -> str:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).strftime("%d %b %H:%M")
+    return _parse(text).strftime("%d %b %H:%M")
 
 
 class Board:

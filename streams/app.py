@@ -200,8 +200,9 @@ def build(
     async def rebuild_wakeups() -> None:
         owned = {tp.partition for tp in progress.assigned(topology.incidents)}
         partition_of = lambda key: partition_for(key, topology.partitions)  # noqa: E731
-        count = service.rebuild(partition_of, owned)
-        recovery.index(store.stored(), owned, partition_of)
+        stored = list(store.stored())  # decode the table once for both indexes
+        count = service.rebuild(partition_of, owned, (state for state, _ in stored))
+        recovery.index(stored, owned, partition_of)
         status.recovered_at, status.rebalancing = time.time(), False
         status.incidents_held = count
         log.info(

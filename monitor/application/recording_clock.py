@@ -8,7 +8,7 @@ partition's clock.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -75,12 +75,21 @@ class RecordingClock:
             self.index.schedule(partition, incident_id, wakeup_at(state, self.policy))
         return changes
 
-    def rebuild(self, partition_of: Callable[[str], int], partitions: set[int]) -> int:
-        """Recreate the wake-up index from the store for the partitions now owned."""
+    def rebuild(
+        self,
+        partition_of: Callable[[str], int],
+        partitions: set[int],
+        states: Iterable[IncidentState] | None = None,
+    ) -> int:
+        """Recreate the wake-up index for the partitions now owned.
+
+        ``states`` defaults to the whole store; a caller that has already read
+        the store passes what it read, so the table is decoded once.
+        """
         for partition in partitions:
             self.index.forget(partition)
         count = 0
-        for state in self.store.states():
+        for state in self.store.states() if states is None else states:
             partition = partition_of(state.incident_id)
             if partition in partitions:
                 self.index.schedule(partition, state.incident_id, wakeup_at(state, self.policy))
