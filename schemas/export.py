@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel
 
@@ -35,7 +36,9 @@ def render() -> dict[str, str]:
     """File name to JSON text, for every public event type."""
     files = {}
     for event_type, model in {**INPUTS, **OUTPUTS}.items():
-        mode = "validation" if event_type in INPUTS else "serialization"
+        mode: Literal["validation", "serialization"] = (
+            "validation" if event_type in INPUTS else "serialization"
+        )
         schema = model.model_json_schema(mode=mode)
         schema = {
             "$schema": "https://json-schema.org/draft/2020-12/schema",

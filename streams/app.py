@@ -209,7 +209,7 @@ def build(
             "clock ready on partitions %s: %d incidents in the live state", sorted(owned), count
         )
 
-    @app.on_partitions_revoked.connect
+    @app.on_partitions_revoked.connect  # type: ignore[arg-type]  # faust's stub omits async receivers
     async def on_revoked(sender: Any, revoked: set[TP], **kwargs: Any) -> None:
         status.rebalancing = True
         progress.forget(revoked)

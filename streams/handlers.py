@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from faust.types import TP, EventT, Message
@@ -18,6 +18,10 @@ from pydantic import TypeAdapter, ValidationError
 
 from monitor.adapters.state_codec import from_record
 from monitor.application.ledger import (
+    AlertRow,
+    CrimeRow,
+    IncidentRow,
+    Ledger,
     LedgerBatch,
     crime_row_cancelled,
     crime_row_recorded,
@@ -134,7 +138,8 @@ class ClockHandler:
         if partition_for(incident.incident_id, self.topology.partitions) != message.partition:
             # Keyed by something other than the incident id: send it to the
             # partition that holds this incident, or the join would split it.
-            await self.publisher.reroute(incident.incident_id, message.value)
+            # (It decoded, so its value is not None.)
+            await self.publisher.reroute(incident.incident_id, message.value or b"")
             self.metrics.events_rerouted.inc()
         else:
             await self._apply(incident, message.partition)
@@ -142,7 +147,7 @@ class ClockHandler:
 
     async def _from_links(self, message: Message) -> None:
         try:
-            routed = _LINKS.validate_json(message.value)
+            routed = _LINKS.validate_json(message.value or b"")  # a tombstone is unreadable
         except ValidationError as exc:
             log.error("unreadable message on %s: %s", message.topic, exc)
             await self.publisher.dead_letter(
@@ -273,31 +278,39 @@ class LedgerSink:
     write is an upsert, nothing is written twice.
     """
 
-    def __init__(self, *, ledger_factory, policy: TimelinessPolicy, metrics: Metrics) -> None:  # type: ignore[no-untyped-def]
+    def __init__(
+        self,
+        *,
+        ledger_factory: Callable[[], Ledger],
+        policy: TimelinessPolicy,
+        metrics: Metrics,
+    ) -> None:
         self._ledger_factory = ledger_factory
-        self._ledger = None
+        self._ledger: Ledger | None = None
         self.policy = policy
         self.metrics = metrics
         self.degraded_since: float | None = None
         self.last_error: str | None = None
 
     @property
-    def ledger(self):  # type: ignore[no-untyped-def]
+    def ledger(self) -> Ledger:
         if self._ledger is None:
             self._ledger = self._ledger_factory()
         return self._ledger
 
     def batch(self, values: Sequence[bytes]) -> LedgerBatch:
-        incidents, alerts, crimes = {}, {}, {}
+        incidents: dict[str, IncidentRow] = {}
+        alerts: dict[str, AlertRow] = {}
+        crimes: dict[str, CrimeRow] = {}
         for value in values:
             match _LEDGER.validate_json(value):
                 case LedgerIncident(state=record):
-                    row, alert = incident_rows(from_record(record), self.policy)
-                    incidents[row.incident_id] = row
+                    incident_row, alert = incident_rows(from_record(record), self.policy)
+                    incidents[incident_row.incident_id] = incident_row
                     if alert is not None:
                         alerts[alert.alert_id] = alert
                 case LedgerCrimeRecorded(event_id=event_id, crime=data):
-                    row = crime_row_recorded(
+                    crime_row = crime_row_recorded(
                         CrimeRecorded(
                             event_id=event_id,
                             crime_id=data.crime_id,
@@ -309,14 +322,18 @@ class LedgerSink:
                             victim_consents_to_referral=data.victim_consents_to_referral,
                         )
                     )
-                    crimes[row.crime_id] = merge_crime(crimes.get(row.crime_id), row)
+                    crimes[crime_row.crime_id] = merge_crime(
+                        crimes.get(crime_row.crime_id), crime_row
+                    )
                 case LedgerCrimeCancelled(event_id=event_id, cancellation=data):
-                    row = crime_row_cancelled(
+                    cancelled = crime_row_cancelled(
                         CrimeCancelled(
                             event_id, data.crime_id, data.cancelled_at, data.reason.value
                         )
                     )
-                    crimes[row.crime_id] = merge_crime(crimes.get(row.crime_id), row)
+                    crimes[cancelled.crime_id] = merge_crime(
+                        crimes.get(cancelled.crime_id), cancelled
+                    )
         return LedgerBatch(
             incidents=list(incidents.values()),
             alerts=list(alerts.values()),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -100,7 +101,7 @@ def decode_crime_event(raw: bytes | None, *, max_bytes: int) -> CrimeRecorded | 
     raise AssertionError(f"unhandled crime event {event!r}")
 
 
-def _validate(adapter: TypeAdapter, raw: bytes | None, max_bytes: int, topic: str):  # type: ignore[no-untyped-def]
+def _validate(adapter: TypeAdapter, raw: bytes | None, max_bytes: int, topic: str) -> Any:
     if raw is None:
         raise Rejected(RejectionKind.NOT_AN_EVENT, "the message has no value (a tombstone?)")
     if len(raw) > max_bytes:

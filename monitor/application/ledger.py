@@ -122,7 +122,7 @@ def merge_crime(old: CrimeRow | None, new: CrimeRow) -> CrimeRow:
     if old is None:
         return new
 
-    def pick(a, b):  # type: ignore[no-untyped-def]
+    def pick(a, b):
         return b if b is not None else a
 
     return CrimeRow(

@@ -225,14 +225,18 @@ def join(a: IncidentState, b: IncidentState) -> IncidentState:
     if a.incident_id != b.incident_id:
         raise ValueError(f"cannot join incidents {a.incident_id} and {b.incident_id}")
 
-    def first(x, y, key):  # type: ignore[no-untyped-def]
+    def first(x, y, key):
         return x if y is None else _earliest(x, y, key)
 
-    def last(x, y, key):  # type: ignore[no-untyped-def]
+    def last(x, y, key):
         return x if y is None else _latest(x, y, key)
 
     recording = first(a.recording, b.recording, _recording_order)
-    measured = {a.announced.measured_crime, b.announced.measured_crime} - {None}
+    measured = {
+        crime
+        for crime in (a.announced.measured_crime, b.announced.measured_crime)
+        if crime is not None
+    }
     announced = Announced(
         # Of the crimes measured, the one that now counts, if it was measured.
         measured_crime=(
@@ -259,7 +263,7 @@ def join(a: IncidentState, b: IncidentState) -> IncidentState:
     )
 
 
-def _optional(pick, x, y):  # type: ignore[no-untyped-def]
+def _optional(pick, x, y):
     if x is None:
         return y
     if y is None:

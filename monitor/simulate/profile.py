@@ -220,7 +220,7 @@ class ForceProfile:
             raise ValueError("the arrival rate must be positive")
         if len(self.hourly_weights) != 24 or min(self.hourly_weights) <= 0:
             raise ValueError("hourly_weights needs 24 positive weights")
-        mixes = (
+        mixes: tuple[tuple[tuple[str, float], ...], ...] = (
             self.divisions,
             self.channels,
             self.grades,

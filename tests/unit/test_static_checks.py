@@ -1,4 +1,5 @@
-"""Static checks run with the tests: ruff, with the security (bandit) rules, on the whole tree."""
+"""Static checks run with the tests: ruff, with the security (bandit) rules, on the whole tree,
+and mypy on the shipped packages (``monitor``, ``streams``, ``schemas``; see pyproject)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,18 @@ def test_ruff_finds_nothing() -> None:
         text=True,
         check=False,
         timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_finds_nothing() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--no-incremental", "--config-file", "pyproject.toml"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+        cwd=ROOT,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

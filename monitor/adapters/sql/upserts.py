@@ -25,10 +25,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import fields
+from typing import Any
 
 from sqlalchemy import Table, and_, bindparam, case, delete, exists, func, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql import Delete, Insert, Update
+from sqlalchemy.sql import ColumnElement, Delete, Update
+from sqlalchemy.sql.dml import ReturningInsert
 
 from monitor.adapters.sql.tables import alerts, crime_incidents, crimes, incidents
 from monitor.application.ledger import ALERT_LIFECYCLE_FIELDS, AlertRow, CrimeRow, IncidentRow
@@ -38,7 +40,9 @@ ALERT_FIELDS = tuple(f.name for f in fields(AlertRow))
 ALERT_KEPT_FIELDS = ALERT_LIFECYCLE_FIELDS
 CRIME_FIELDS = tuple(f.name for f in fields(CrimeRow) if f.name != "incident_ids")
 
-InsertFactory = Callable[[Table], Insert]
+# Both dialects' inserts have ``excluded`` and ``on_conflict_*``; the generic one does not.
+DialectInsert = postgresql.Insert | sqlite.Insert
+InsertFactory = Callable[[Table], DialectInsert]
 INSERTS: dict[str, InsertFactory] = {
     "postgresql": postgresql.insert,
     "sqlite": sqlite.insert,
@@ -54,7 +58,7 @@ def insert_for(dialect_name: str) -> InsertFactory:
         ) from None
 
 
-def incident_upsert(insert: InsertFactory) -> Insert:
+def incident_upsert(insert: InsertFactory) -> ReturningInsert[Any]:
     """The row as given: the writer has already joined it with the stored state."""
     stmt = insert(incidents)
     later = {
@@ -65,9 +69,9 @@ def incident_upsert(insert: InsertFactory) -> Insert:
     ).returning(incidents.c.incident_id)
 
 
-def alert_upsert(insert: InsertFactory) -> Insert:
+def alert_upsert(insert: InsertFactory) -> ReturningInsert[Any]:
     stmt = insert(alerts)
-    later = {
+    later: dict[str, ColumnElement[Any]] = {
         name: (
             func.coalesce(stmt.excluded[name], alerts.c[name])
             if name in ALERT_KEPT_FIELDS
@@ -87,7 +91,7 @@ def alert_upsert(insert: InsertFactory) -> Insert:
     ).returning(alerts.c.alert_id)
 
 
-def crime_upsert(insert: InsertFactory) -> Insert:
+def crime_upsert(insert: InsertFactory) -> ReturningInsert[Any]:
     """Merge into the stored crime; ``unlinked`` is settled afterwards by ``unlinked_update``."""
     stmt = insert(crimes)
     merged = {
@@ -107,7 +111,7 @@ def links_delete() -> Delete:
     )
 
 
-def link_insert(insert: InsertFactory) -> Insert:
+def link_insert(insert: InsertFactory) -> ReturningInsert[Any]:
     return (
         insert(crime_incidents)
         .on_conflict_do_nothing(
