@@ -15,7 +15,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -42,7 +42,8 @@ def today(now: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
     day = now.astimezone(zone).date()
     start = datetime.combine(day, time(0), tzinfo=zone)
     end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
-    return start, end
+    # In UTC: arithmetic between times of one zone would ignore the change of offset.
+    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 def _figures(division: str, rows: list[Measured], overdue: int) -> DivisionFigures:
@@ -75,9 +76,8 @@ def daily_figures(
 
 
 def figures_json(lines: list[DivisionFigures], now: datetime, zone: ZoneInfo) -> dict[str, Any]:
-    start, _ = today(now, zone)
     return {
-        "day": start.date().isoformat(),
+        "day": now.astimezone(zone).date().isoformat(),
         "time_zone": zone.key,
         "divisions": [asdict(x) for x in lines],
     }

@@ -109,7 +109,7 @@ class Caller:
     token: str
 
 
-CALLER = "caller"
+CALLER = web.RequestKey("caller", Caller)
 
 
 def _json_default(value: Any) -> Any:
@@ -168,7 +168,7 @@ def _session_cookie(response: web.StreamResponse, board: Board, token: str) -> N
     )
 
 
-async def _sso_user(request: web.Request, board: Board) -> str | None:
+def _sso_name(request: web.Request, board: Board) -> str | None:
     """The user named by the trusted proxy's header, when configured and sent by that proxy."""
     header = board.settings.board_sso_header
     if not header or header not in request.headers or request.remote is None:
@@ -179,24 +179,27 @@ async def _sso_user(request: web.Request, board: Board) -> str | None:
         return None
     if not any(address in network for network in board.trusted_proxies):
         return None  # anyone else sending the header is ignored
-    name = request.headers[header].strip()
-    known = await asyncio.to_thread(board.store.password_hash, name)
-    return name if known is not None else None
+    return request.headers[header].strip()
 
 
 @web.middleware
 async def signed_in(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Find the caller from the session cookie (or the SSO header); refuse anyone else."""
+    """Find the caller from the session cookie (or the SSO header); refuse anyone else.
+
+    Behind the trusted proxy, its header decides who the user is: a session
+    cookie of another user (a shared browser) is ignored.
+    """
     board = request.app[BOARD]
     if request.path in _PUBLIC or request.path.startswith("/static/"):
         return await handler(request)
     now = board.wall.now()
     token = request.cookies.get(COOKIE)
     found = await asyncio.to_thread(board.store.session_user, token, now=now) if token else None
+    sso = _sso_name(request, board)
     new_token = None
-    if found is None:
-        sso = await _sso_user(request, board)
-        if sso is not None:
+    if sso is not None and (found is None or found[0] != sso):
+        found = None
+        if await asyncio.to_thread(board.store.password_hash, sso) is not None:
             new_token = security.new_token()
             await asyncio.to_thread(
                 board.store.start_session,
