@@ -59,7 +59,11 @@ def test_upgrading_an_empty_database_reaches_head(database_url: str, engine: Eng
     upgrade(database_url)
 
     assert current_revision(engine) == head_revision()
-    assert set(inspect(engine).get_table_names()) == {*LEDGER_TABLES, *BOARD_TABLES, "alembic_version"}
+    assert set(inspect(engine).get_table_names()) == {
+        *LEDGER_TABLES,
+        *BOARD_TABLES,
+        "alembic_version",
+    }
     check_at_head(engine)
 
 
@@ -153,4 +157,4 @@ def test_the_board_migration_goes_down_to_the_ledger_alone_and_up_again(
 
     upgrade(database_url)
     assert current_revision(engine) == "0002_board"
-    assert BOARD_TABLES <= set(inspect(engine).get_table_names())
+    assert set(inspect(engine).get_table_names()) >= BOARD_TABLES

@@ -146,7 +146,7 @@ def test_events_the_board_does_not_show_are_skipped_with_a_reason() -> None:
         decode(json.dumps({"type": "cdi.input.rejected"}).encode())
     broken = overdue("LP-1", T0)
     del broken["data"]["deadline"]
-    with pytest.raises(NotForTheBoard, match="invalid cdi.recording.overdue"):
+    with pytest.raises(NotForTheBoard, match=r"invalid cdi\.recording\.overdue"):
         decode(json.dumps(broken).encode())
 
 
