@@ -8,6 +8,7 @@ page survives a restart of the board and catches up; a viewer is refused.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import time
 from collections.abc import Iterator
@@ -111,7 +112,8 @@ def test_a_supervisor_works_the_board_and_a_viewer_is_refused(
         print(f"overdue alert on the page {took:.2f} s after it was produced")
         assert took < PUSH_WITHIN_S * 2, f"took {took:.2f}s"  # margin for a loaded machine
         expect(row).to_contain_text("Overdue")
-        expect(row).to_contain_text("overdue 2h")  # the countdown, ticking in the browser
+        # The time overdue, ticking in the browser.
+        expect(row.locator(".left")).to_have_text(re.compile(r"^2h \d\dm over$"))
         expect(page.locator("#count-overdue")).to_have_text("1")
 
         # Acknowledge it, by keyboard: focus the button and press Enter.
@@ -121,9 +123,22 @@ def test_a_supervisor_works_the_board_and_a_viewer_is_refused(
         expect(row.locator(".handling")).to_have_text("acknowledged by sam", timeout=10000)
         expect(page.locator("#count-unacknowledged")).to_have_text("0")
 
+        # Assign it and add a note through the dialog.
+        row.get_by_role("button", name="Assign: LP-E2E-1").click()
+        page.get_by_label("Name or collar number").fill("DM 4021")
+        page.get_by_role("button", name="Save").click()
+        row.get_by_role("button", name="Note: LP-E2E-1").click()
+        page.get_by_role("textbox", name="Note").fill("OIC informed; victim called back")
+        page.keyboard.press("Tab")
+        page.keyboard.press("Enter")  # Save, by keyboard
+        expect(row.locator(".handling")).to_have_text(
+            "acknowledged by sam; assigned to DM 4021; 1 note", timeout=10000
+        )
+
         # Its history is one click away.
         row.get_by_role("button", name="History: LP-E2E-1").click()
-        expect(page.locator("#history-body")).to_contain_text("acknowledge")
+        expect(page.locator("#history-body")).to_contain_text("OIC informed; victim called back")
+        expect(page.locator("#history-body")).to_contain_text("assign → DM 4021")
         page.keyboard.press("Escape")
 
         # The recording takes it off the board.
@@ -170,4 +185,8 @@ def test_a_supervisor_works_the_board_and_a_viewer_is_refused(
     with engine.connect() as c:
         actions = c.execute(text("SELECT incident_id, kind, actor FROM board_actions")).all()
     engine.dispose()
-    assert [tuple(a) for a in actions] == [("LP-E2E-1", "acknowledge", "sam")]
+    assert [tuple(a) for a in actions] == [
+        ("LP-E2E-1", "acknowledge", "sam"),
+        ("LP-E2E-1", "assign", "sam"),
+        ("LP-E2E-1", "note", "sam"),
+    ]

@@ -38,7 +38,7 @@ function duration(ms) {
 
 function timeLeft(deadline) {
   const ms = Date.parse(deadline) - monitorNow();
-  return ms >= 0 ? `${duration(ms)} left` : `overdue ${duration(ms)}`;
+  return ms >= 0 ? `${duration(ms)} left` : `${duration(ms)} over`;
 }
 
 function when(iso) {
@@ -47,6 +47,9 @@ function when(iso) {
     timeZone: state.timeZone, day: "2-digit", month: "short", hour: "2-digit", minute: "2-digit",
   });
 }
+
+// Codes as words: "criminal_damage" reads "criminal damage".
+const words = (code) => String(code || "").replace(/_/g, " ");
 
 const LABELS = { overdue: "Overdue", due_soon: "Due soon" };
 
@@ -80,20 +83,20 @@ function renderBoard() {
   const rows = [];
   for (const row of board.rows) {
     const tr = el("tr", { class: row.state, "data-incident": row.incident_id });
-    const id = el("td");
+    const id = el("td", { class: "id" });
     id.append(el("strong", {}, row.incident_id));
     tr.append(id);
-    const st = el("td");
-    st.append(el("span", { class: `badge ${row.state}` }, LABELS[row.state] || row.state));
+    const st = el("td", { class: "status" });
+    st.append(el("span", { class: `badge ${row.state}` }, LABELS[row.state] || row.state), " ",
+      el("span", { class: "left", "data-deadline": row.deadline }, timeLeft(row.deadline)));
     tr.append(st);
-    tr.append(el("td", { class: "left", "data-deadline": row.deadline }, timeLeft(row.deadline)));
-    tr.append(el("td", {}, row.category));
-    tr.append(el("td", {}, row.division));
-    tr.append(el("td", {}, row.channel));
-    tr.append(el("td", {}, when(row.reported_at)));
-    tr.append(el("td", {}, when(row.deadline)));
+    tr.append(el("td", {}, words(row.category)));
+    tr.append(el("td", {}, words(row.division)));
+    tr.append(el("td", {}, words(row.channel)));
+    tr.append(el("td", { class: "when" }, when(row.reported_at)));
+    tr.append(el("td", { class: "when" }, when(row.deadline)));
     tr.append(el("td", { class: "handling" }, handlingText(row)));
-    const actions = el("td");
+    const actions = el("td", { class: "actions-cell" });
     const box = el("div", { class: "actions" });
     box.append(actionButton(row, "history", "History"));
     if (state.me && state.me.may_act) {
@@ -120,13 +123,13 @@ function fillChoices(select, values, chosen) {
   const wanted = [...new Set([...values, ...(chosen ? [chosen] : [])])].sort();
   if (current !== wanted.join("\n")) {
     select.replaceChildren(el("option", { value: "" }, "All"),
-      ...wanted.map((v) => el("option", { value: v }, v)));
+      ...wanted.map((v) => el("option", { value: v }, words(v))));
   }
   select.value = chosen || "";
 }
 
 function tick() {
-  for (const cell of document.querySelectorAll("td[data-deadline]")) {
+  for (const cell of document.querySelectorAll("[data-deadline]")) {
     cell.textContent = timeLeft(cell.dataset.deadline);
   }
 }
@@ -135,7 +138,7 @@ function renderFigures(figures) {
   $("figures-day").textContent = `(${figures.day}, ${figures.time_zone})`;
   $("figure-rows").replaceChildren(...figures.divisions.map((d) => {
     const tr = el("tr");
-    const name = d.division === "all" ? "All divisions" : d.division;
+    const name = d.division === "all" ? "All divisions" : words(d.division);
     tr.append(el(d.division === "all" ? "th" : "td", d.division === "all" ? { scope: "row" } : {}, name));
     tr.append(el("td", {}, String(d.recorded_within_target)));
     tr.append(el("td", {}, String(d.recorded_late)));
