@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -228,8 +229,13 @@ async def signed_in(request: web.Request, handler: Handler) -> web.StreamRespons
 
 
 def _check_same_origin(request: web.Request) -> None:
+    """Refuse a request a browser says comes from another site.
+
+    Hosts are compared, not schemes: behind a TLS-terminating proxy the board
+    sees http while the browser's origin is https.
+    """
     origin = request.headers.get("Origin")
-    if origin is not None and origin != f"{request.scheme}://{request.host}":
+    if origin is not None and urlsplit(origin).netloc != request.host:
         raise _error(403, "cross-origin request refused")
 
 
