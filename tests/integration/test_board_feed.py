@@ -115,3 +115,37 @@ async def test_the_feed_reads_every_partition_from_the_start_and_a_new_board_reb
     assert [
         r["incident_id"] for r in snapshot(rebuilt, datetime.now(UTC), Filters())["rows"]
     ] == shown
+
+
+async def test_a_board_started_before_the_topics_exist_picks_them_up(
+    broker: str, postgres_url: str, store: BoardStore, topics: Topics
+) -> None:
+    name = f"g{secrets.token_hex(4)}"
+    settings = Settings(
+        kafka_bootstrap_servers=broker,
+        database_url=postgres_url,
+        alerts_topic=f"{name}-recording-alerts",
+        outcomes_topic=f"{name}-recording-outcomes",
+    )
+    feed, view, _ = new_feed(settings, store)
+    stop = asyncio.Event()
+    task = asyncio.create_task(feed.run(stop))
+    try:
+        await asyncio.sleep(1.5)  # the board is up, reading nothing yet
+        admin = KafkaAdminClient(bootstrap_servers=broker)
+        try:
+            admin.create_topics(
+                [NewTopic(settings.alerts_topic, 2, 1), NewTopic(settings.outcomes_topic, 2, 1)]
+            )
+        finally:
+            admin.close()
+        topics.send(settings.alerts_topic, "LP-LATE", overdue("LP-LATE", REPORTED))
+        topics.flush()
+        for _ in range(100):
+            if "LP-LATE" in view.alerts:
+                break
+            await asyncio.sleep(0.2)
+        assert "LP-LATE" in view.alerts
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=15)
