@@ -76,6 +76,8 @@ class Feed:
         self.topics = [settings.alerts_topic, settings.outcomes_topic]
         self.records_read = 0
         self.skipped = 0
+        # True while the consumer is up and reading every topic: the page says when it is not.
+        self.connected = False
 
     async def run(self, stop: asyncio.Event) -> None:
         await asyncio.gather(self._kafka(stop), self._actions(stop), self._prune(stop))
@@ -87,6 +89,7 @@ class Feed:
                 await consumer.start()
                 await self._consume(consumer, stop)
             except (KafkaError, OSError) as exc:
+                self._connected(False)
                 log.warning("board feed: Kafka unavailable (%s); retrying in 2 s", exc)
                 await _sleep(stop, 2.0)
             finally:
@@ -110,6 +113,7 @@ class Feed:
                     assigned |= found
                 # Until every topic exists, look again soon.
                 ready = {tp.topic for tp in assigned} == set(self.topics)
+                self._connected(ready)
                 next_refresh = loop.time() + (REFRESH_PARTITIONS_S if ready else 1.0)
             if not assigned:
                 await _sleep(stop, 0.5)
@@ -127,6 +131,11 @@ class Feed:
                     moved = self.view.apply(fact) or moved
             if moved:
                 self.changed()
+
+    def _connected(self, connected: bool) -> None:
+        if connected != self.connected:
+            self.connected = connected
+            self.changed()
 
     async def _actions(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

@@ -52,6 +52,7 @@ async def start_board(settings: Settings, clock: Clock | None = None) -> Running
     board = Board(settings=settings, store=store, view=BoardView(), clock=clock)
     feed = Feed(settings, board.view, store, clock, board.changes.changed)
     board.poll_actions = feed.poll_actions
+    board.feed_connected = lambda: feed.connected
     stopping = asyncio.Event()
     feed_task = asyncio.create_task(feed.run(stopping))
     runner = web.AppRunner(make_app(board), access_log=None, shutdown_timeout=5.0)

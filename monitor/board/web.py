@@ -89,6 +89,7 @@ class Board:
     changes: Changes = field(default_factory=Changes)
     throttle: SignInThrottle = field(default_factory=SignInThrottle)
     poll_actions: Callable[[], Awaitable[None]] | None = None
+    feed_connected: Callable[[], bool] = lambda: True
 
     @property
     def zone(self) -> ZoneInfo:
@@ -356,6 +357,7 @@ def _board_json(board: Board, filters: Filters) -> dict[str, Any]:
     now = board.clock.now()
     body = snapshot(board.view, now, filters)
     body["clock_rate"] = board.settings.clock_rate
+    body["feed_connected"] = board.feed_connected()
     return body
 
 

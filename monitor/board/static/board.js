@@ -188,10 +188,12 @@ async function recover() {
   }
 }
 
+// "live" only when this page is connected and the board is reading Kafka.
 function setConnection(live) {
   const c = $("connection");
-  c.textContent = live ? "live" : "reconnecting…";
-  c.className = `connection ${live ? "live" : "down"}`;
+  const reading = !state.board || state.board.feed_connected;
+  c.textContent = !live ? "reconnecting…" : reading ? "live" : "waiting for Kafka…";
+  c.className = `connection ${live && reading ? "live" : "down"}`;
 }
 
 function say(text, isError = false) {
