@@ -7,6 +7,7 @@
 - ``feed``      the Kafka consumer that keeps the view current, over all partitions
 - ``store``     users, sessions, actions and the audit trail in the ledger database
 - ``security``  password hashes, session tokens, CSRF tokens, roles, sign-in throttling
-- ``web``       the aiohttp application: pages, JSON API, server-sent events
+- ``web``       the aiohttp application (``context`` shared parts, ``access`` sign-in,
+  sessions, CSRF; ``api`` board, events, history, actions; ``admin`` users)
 - ``users_command`` the ``cdi-monitor users`` command; ``run`` the ``board`` command
 """

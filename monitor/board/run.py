@@ -13,10 +13,11 @@ from sqlalchemy import Engine
 
 from monitor.adapters.sql.ledger import make_engine
 from monitor.adapters.sql.migrate import check_at_head, upgrade
+from monitor.board.context import Board
 from monitor.board.feed import Feed
 from monitor.board.store import BoardStore
 from monitor.board.view import BoardView
-from monitor.board.web import Board, make_app
+from monitor.board.web import make_app
 from monitor.clock import Clock, make_clock
 from monitor.settings import Settings
 

@@ -20,11 +20,12 @@ from monitor.adapters.sql.ledger import make_engine
 from monitor.adapters.sql.migrate import upgrade
 from monitor.adapters.sql.tables import board_actions, board_users, crime_incidents, crimes
 from monitor.board import security
+from monitor.board.context import COOKIE, Board
 from monitor.board.facts import decode
 from monitor.board.feed import Feed
 from monitor.board.store import BoardStore
 from monitor.board.view import BoardView
-from monitor.board.web import COOKIE, Board, make_app
+from monitor.board.web import make_app
 from monitor.settings import Settings
 from tests.support.board_events import overdue
 
