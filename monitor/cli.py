@@ -5,6 +5,8 @@
 - ``simulate`` produce a realistic stream of incidents and crime records
 - ``demo``     all of it on embedded defaults, on an accelerated clock
 - ``schemas``  write (or ``--check``) the JSON Schemas of the event contract
+- ``board``    serve the supervisors' live board
+- ``users``    add, remove and list the board's users, and set their roles
 """
 
 from __future__ import annotations
@@ -102,7 +104,19 @@ def _parser() -> argparse.ArgumentParser:
     schemas.add_argument(
         "--check", action="store_true", help="fail if the committed schemas differ from the models"
     )
+    _add_board_commands(sub)
     return parser
+
+
+def _add_board_commands(sub: argparse._SubParsersAction) -> None:
+    board = sub.add_parser("board", help="serve the supervisors' live board (CDI_BOARD_*)")
+    board.add_argument(
+        "--migrate", action="store_true", help="bring the ledger schema up to date before starting"
+    )
+    users = sub.add_parser("users", help="manage the board's users: add, remove, list, set-role")
+    from monitor.board.users_command import add_arguments
+
+    add_arguments(users)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -170,12 +184,26 @@ def _schemas(args: argparse.Namespace) -> int:
     return 0
 
 
+def _board(args: argparse.Namespace) -> int:
+    from monitor.board.run import run_board
+
+    return run_board(load_settings(), migrate=args.migrate)
+
+
+def _users(args: argparse.Namespace) -> int:
+    from monitor.board.users_command import run_users
+
+    return run_users(load_settings(), args)
+
+
 _COMMANDS = {
     "worker": _worker,
     "migrate": _migrate,
     "simulate": _simulate,
     "demo": _demo,
     "schemas": _schemas,
+    "board": _board,
+    "users": _users,
 }
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from monitor.adapters.sql.migrate import mask_url, upgrade
+from monitor.board.demo_board import DEMO_SUPERVISOR, start_demo_board
 from monitor.clock import AcceleratedClock
 from monitor.embedded import EmbeddedBroker, free_port
 from monitor.settings import Settings, load_settings
@@ -247,6 +248,7 @@ async def run_demo(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     worker = None
+    live_board = None
     try:
         await asyncio.to_thread(upgrade, database_url)
         board.say(
@@ -262,7 +264,12 @@ async def run_demo(args: argparse.Namespace) -> int:
             f"  worker    http://127.0.0.1:{port}/health and /metrics; "
             f"log {data_dir / 'worker.log'}\n"
             f"  topics    {settings.alerts_topic}, {settings.outcomes_topic}, "
-            f"{settings.dead_letter_topic}\n"
+            f"{settings.dead_letter_topic}"
+        )
+        live_board, password = await start_demo_board(settings, clock)
+        board.say(
+            f"  board     {live_board.url}  sign in as {DEMO_SUPERVISOR} with password "
+            f"{password} (made for this run)\n"
             f"  The last {BACKFILL.total_seconds() / 3600:.0f} simulated hours are sent at once, "
             "then events arrive as they happen. Ctrl-C stops.\n"
         )
@@ -295,6 +302,8 @@ async def run_demo(args: argparse.Namespace) -> int:
         board.say(board.summary(clock.now()))
         return 0
     finally:
+        if live_board is not None:
+            await live_board.stop()
         if worker is not None:
             await asyncio.to_thread(_stop_worker, worker)
         broker.stop()

@@ -93,6 +93,23 @@ class Settings(BaseSettings):
     clock_rate: float = Field(default=1.0, gt=0)
     clock_origin: AwareDatetime | None = None
 
+    # The live board (`cdi-monitor board`). See the README's "Live board" section.
+    board_host: str = "127.0.0.1"
+    board_port: int = Field(default=8080, ge=1, le=65535)
+    board_secure_cookies: bool = Field(
+        default=True, description="Mark cookies Secure; turn off only for plain http off localhost"
+    )
+    board_session_lifetime: Duration = Field(
+        default=timedelta(hours=12), description="A shift; the user signs in again after it"
+    )
+    board_timezone: str = Field(default="Europe/London", description="Where 'today' is")
+    board_sso_header: str | None = Field(
+        default=None, description="Trusted reverse-proxy header naming the signed-in user"
+    )
+    board_trusted_proxies: str = Field(
+        default="", description="Comma-separated addresses/networks allowed to send that header"
+    )
+
     @field_validator("recording_target", "warning_before", "state_retention", "tick_interval")
     @classmethod
     def _positive(cls, value: timedelta) -> timedelta:
@@ -105,6 +122,29 @@ class Settings(BaseSettings):
     def _not_negative(cls, value: timedelta) -> timedelta:
         if value < timedelta(0):
             raise ValueError("must not be negative")
+        return value
+
+    @field_validator("board_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("not a known time zone (e.g. Europe/London)") from None
+        return value
+
+    @field_validator("board_trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        import ipaddress
+
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(f"{part!r} is not an IP address or network") from None
         return value
 
     @model_validator(mode="after")

@@ -27,6 +27,7 @@ from monitor.adapters.sql.tables import metadata
 from tests.support.postgres import fresh_postgres_database
 
 LEDGER_TABLES = {"incidents", "alerts", "crimes", "crime_incidents"}
+BOARD_TABLES = {"board_users", "board_sessions", "board_actions", "board_audit"}
 
 
 @pytest.fixture
@@ -58,7 +59,11 @@ def test_upgrading_an_empty_database_reaches_head(database_url: str, engine: Eng
     upgrade(database_url)
 
     assert current_revision(engine) == head_revision()
-    assert set(inspect(engine).get_table_names()) == {*LEDGER_TABLES, "alembic_version"}
+    assert set(inspect(engine).get_table_names()) == {
+        *LEDGER_TABLES,
+        *BOARD_TABLES,
+        "alembic_version",
+    }
     check_at_head(engine)
 
 
@@ -135,3 +140,21 @@ def test_mask_url_hides_a_password_given_in_the_query_string() -> None:
 
     assert "secret" not in masked
     assert "sslmode=require" in masked
+
+
+def test_the_board_migration_goes_down_to_the_ledger_alone_and_up_again(
+    database_url: str, engine: Engine
+) -> None:
+    from alembic import command
+
+    from monitor.adapters.sql.migrate import _config
+
+    upgrade(database_url)
+    command.downgrade(_config(database_url), "0001_ledger")
+
+    assert current_revision(engine) == "0001_ledger"
+    assert set(inspect(engine).get_table_names()) == {*LEDGER_TABLES, "alembic_version"}
+
+    upgrade(database_url)
+    assert current_revision(engine) == "0002_board"
+    assert set(inspect(engine).get_table_names()) >= BOARD_TABLES

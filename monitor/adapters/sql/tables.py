@@ -132,3 +132,61 @@ crime_incidents = Table(
     Column("position", Integer(), nullable=False),
     Index("ix_crime_incidents_incident_id", "incident_id"),
 )
+
+# --- The live board (migration 0002_board): its users, their sessions, and what they did. ---
+
+# Who may sign in to the board. ``password_hash`` is an argon2id hash, or NULL
+# for a user who signs in only through the trusted single-sign-on header.
+board_users = Table(
+    "board_users",
+    metadata,
+    Column("username", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(256)),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
+# A signed-in browser. Only the SHA-256 of the random session token is stored,
+# so a copy of this table does not let anyone sign in.
+board_sessions = Table(
+    "board_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column(
+        "username",
+        String(64),
+        ForeignKey("board_users.username", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Index("ix_board_sessions_username", "username"),
+)
+
+# Every supervisor action on an incident, in the order it was taken: who, when, what.
+board_actions = Table(
+    "board_actions",
+    metadata,
+    Column("action_id", Integer(), primary_key=True, autoincrement=True),
+    Column("incident_id", String(64), nullable=False),
+    Column("alert_id", String(128)),
+    Column("kind", String(32), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("assignee", String(64)),
+    Column("note", Text()),
+    Column("reason", Text()),
+    Index("ix_board_actions_incident_id", "incident_id"),
+)
+
+# Sign-ins, refusals and user management: who, when, what, about whom.
+board_audit = Table(
+    "board_audit",
+    metadata,
+    Column("audit_id", Integer(), primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("event", String(32), nullable=False),
+    Column("subject", String(64)),
+    Column("detail", Text()),
+)

@@ -1,0 +1,138 @@
+"""Roles, password hashes, session and CSRF tokens, and sign-in throttling.
+
+- Passwords are kept only as argon2id hashes (``argon2-cffi``'s defaults,
+  which follow RFC 9106's second recommended option).
+- A session is a random 256-bit token in an HttpOnly, SameSite=Strict cookie;
+  the database keeps only its SHA-256, so a leaked table signs nobody in.
+- The CSRF token is an HMAC of the session token: a page reads it from
+  ``/api/me`` and sends it as ``X-CSRF-Token`` on every state-changing
+  request; another site can neither read it nor forge it.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import re
+import secrets
+import time
+from collections import defaultdict, deque
+from typing import Literal, get_args
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+Role = Literal["viewer", "supervisor", "admin"]
+ROLES: tuple[str, ...] = get_args(Role)
+_RANK = {"viewer": 0, "supervisor": 1, "admin": 2}
+
+USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+MIN_PASSWORD_CHARS = 12
+MAX_PASSWORD_CHARS = 1024  # hashing is deliberately slow: refuse absurd inputs
+
+_hasher = PasswordHasher()
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so both cases take as long."""
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
+def may(role: str, needed: Role) -> bool:
+    """Whether ``role`` includes what ``needed`` may do (admin > supervisor > viewer)."""
+    return role in _RANK and _RANK[role] >= _RANK[needed]
+
+
+def check_username(name: str) -> str:
+    if not USERNAME.match(name):
+        raise ValueError(
+            "a username is 1-64 letters, digits, '.', '_', '@' or '-', starting with a letter "
+            "or digit"
+        )
+    return name
+
+
+def check_role(role: str) -> Role:
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    return role  # type: ignore[return-value]
+
+
+def check_password(password: str) -> str:
+    if not MIN_PASSWORD_CHARS <= len(password) <= MAX_PASSWORD_CHARS:
+        raise ValueError(f"a password has {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters")
+    return password
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(stored_hash: str | None, password: str) -> bool:
+    """True when ``password`` matches; a missing user or hash costs the same time."""
+    if len(password) > MAX_PASSWORD_CHARS:
+        return False
+    try:
+        return _hasher.verify(stored_hash or _dummy_hash(), password) and stored_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def csrf_token(session_token: str) -> str:
+    return hmac.new(session_token.encode(), b"cdi-board-csrf", hashlib.sha256).hexdigest()
+
+
+def csrf_valid(session_token: str, presented: str | None) -> bool:
+    return presented is not None and hmac.compare_digest(csrf_token(session_token), presented)
+
+
+def new_password() -> str:
+    """A generated password for a demo or a first admin: 20 URL-safe characters."""
+    return secrets.token_urlsafe(15)
+
+
+class SignInThrottle:
+    """At most ``limit`` failed sign-ins per ``window_s`` seconds per address and per username.
+
+    In memory, per board process: it slows guessing; strong hashes do the rest.
+    """
+
+    def __init__(self, limit: int = 5, window_s: float = 300.0) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self._failures: dict[str, deque[float]] = defaultdict(deque)
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        failures = self._failures[key]
+        while failures and failures[0] <= now - self.window_s:
+            failures.popleft()
+        return failures
+
+    def retry_after(self, *keys: str, now: float | None = None) -> float:
+        """Seconds to wait before another attempt is heard; 0 when one may be made now."""
+        now = time.monotonic() if now is None else now
+        waits = [
+            failures[0] + self.window_s - now
+            for failures in (self._recent(k, now) for k in keys)
+            if len(failures) >= self.limit
+        ]
+        return max(waits, default=0.0)
+
+    def failed(self, *keys: str, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        for key in keys:
+            self._recent(key, now).append(now)
+
+    def succeeded(self, *keys: str) -> None:
+        for key in keys:
+            self._failures.pop(key, None)
