@@ -65,7 +65,10 @@ class Metrics:
             registry=r,
         )
         self.recordings = Counter(
-            "cdi_recordings", "Recordings measured, by outcome", ["force", "outcome"], registry=r
+            "cdi_recordings",
+            "Recordings measured, by outcome (within_target or late)",
+            ["force", "category", "division", "outcome"],
+            registry=r,
         )
         self.recorded_before_report = Counter(
             "cdi_recordings_before_report",
@@ -74,7 +77,10 @@ class Metrics:
             registry=r,
         )
         self.alerts_raised = Counter(
-            "cdi_alerts_raised", "Recording alerts raised", ["kind", "division"], registry=r
+            "cdi_alerts_raised",
+            "Recording alerts raised, by kind (due_soon or overdue)",
+            ["kind", "force", "division"],
+            registry=r,
         )
         self.alerts_resolved = Counter(
             "cdi_alerts_resolved", "Recording alerts resolved", ["resolution", "late"], registry=r
@@ -117,11 +123,12 @@ class Metrics:
                     m.elapsed_seconds
                 )
                 outcome = "within_target" if m.within_target else "late"
-                self.recordings.labels(report.force, outcome).inc()
+                self.recordings.labels(report.force, report.category, division, outcome).inc()
                 if m.recorded_before_report:
                     self.recorded_before_report.labels(report.force).inc()
             case AlertRaised(kind=kind, report=report):
-                self.alerts_raised.labels(kind.value, report.division or "unknown").inc()
+                division = report.division or "unknown"
+                self.alerts_raised.labels(kind.value, report.force, division).inc()
             case AlertResolved(resolution=resolution, late=late):
                 self.alerts_resolved.labels(resolution.value, str(late).lower()).inc()
             case ClosedWithoutCrime(report=report, closure=closure):
