@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from monitor.application.ports import IncidentStore
 from monitor.domain.incident import IncidentState
@@ -156,3 +157,7 @@ class TrackedIncidentStore:
 
     def states(self) -> Iterator[IncidentState]:
         return self.inner.states()
+
+    def __getattr__(self, name: str) -> Any:
+        # Whatever else the wrapped store offers (e.g. the table's ``stored``) reads through.
+        return getattr(self.inner, name)
