@@ -1,0 +1,203 @@
+"""The Alertmanager configuration: valid, routes each alert to its team, groups and inhibits.
+
+``amtool`` checks the file and resolves routes; a real Alertmanager (Debian's
+binary, on loopback) shows the grouping and the inhibition with real alerts.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monitor.embedded import free_port
+from tests.support.tools import DEPLOY, require_tool, wait_for_port
+
+CONFIG = DEPLOY / "alertmanager" / "alertmanager.yml"
+
+
+def amtool(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [require_tool("amtool"), *args], capture_output=True, text=True, check=False
+    )
+
+
+def test_amtool_accepts_the_configuration() -> None:
+    result = amtool("check-config", str(CONFIG))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("labels", "receiver"),
+    [
+        (
+            {"alertname": "CdiIncidentsOverdue", "team": "crime-bureau", "severity": "warning"},
+            "crime-bureau-ticket",
+        ),  # noqa: E501
+        (
+            {"alertname": "CdiRecordingBudgetFastBurn", "team": "crime-bureau", "severity": "page"},
+            "crime-bureau-page",
+        ),  # noqa: E501
+        (
+            {
+                "alertname": "CdiRecordingBudgetSlowBurn",
+                "team": "crime-bureau",
+                "severity": "ticket",
+            },
+            "crime-bureau-ticket",
+        ),  # noqa: E501
+        (
+            {"alertname": "CdiMonitorStale", "team": "operations", "severity": "page"},
+            "operations-page",
+        ),  # noqa: E501
+        (
+            {"alertname": "CdiDeadLetters", "team": "operations", "severity": "ticket"},
+            "operations-ticket",
+        ),  # noqa: E501
+        ({"alertname": "SomethingElse"}, "operations-ticket"),
+    ],
+)
+def test_each_alert_is_routed_to_its_teams_receiver(labels: dict[str, str], receiver: str) -> None:
+    pairs = [f"{k}={v}" for k, v in labels.items()]
+    result = amtool(
+        "config",
+        "routes",
+        "test",
+        f"--config.file={CONFIG}",
+        f"--verify.receivers={receiver}",
+        *pairs,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_rules_labels_reach_the_intended_receivers() -> None:
+    """Each alert rule's own labels, not hand-written ones, resolve to its team's receiver."""
+    import yaml
+
+    for path in sorted((DEPLOY / "prometheus" / "rules").glob("*.rules.yml")):
+        for group in yaml.safe_load(path.read_text())["groups"]:
+            for rule in group["rules"]:
+                if "alert" not in rule:
+                    continue
+                labels = rule["labels"]
+                page = "page" if labels["severity"] == "page" else "ticket"
+                expected = f"{labels['team']}-{page}"
+                pairs = [f"alertname={rule['alert']}"] + [f"{k}={v}" for k, v in labels.items()]
+                result = amtool(
+                    "config",
+                    "routes",
+                    "test",
+                    f"--config.file={CONFIG}",
+                    f"--verify.receivers={expected}",
+                    *pairs,
+                )
+                assert result.returncode == 0, (rule["alert"], result.stdout)
+
+
+class Alertmanager:
+    def __init__(self, port: int) -> None:
+        self.base = f"http://127.0.0.1:{port}/api/v2"
+
+    def post(self, alerts: list[dict[str, Any]]) -> None:
+        request = urllib.request.Request(  # noqa: S310
+            f"{self.base}/alerts",
+            data=json.dumps(alerts).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+            assert response.status == 200
+
+    def get(self, path: str) -> Any:
+        with urllib.request.urlopen(f"{self.base}{path}", timeout=5) as response:  # noqa: S310
+            return json.loads(response.read())
+
+
+@pytest.fixture
+def alertmanager(tmp_path: Path) -> Iterator[Alertmanager]:
+    binary = require_tool("prometheus-alertmanager", "alertmanager")
+    port = free_port()
+    log = (tmp_path / "alertmanager.log").open("wb")
+    process = subprocess.Popen(
+        [
+            binary,
+            f"--config.file={CONFIG}",
+            f"--storage.path={tmp_path / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--cluster.listen-address=",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for_port(port)
+        yield Alertmanager(port)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+def alert(name: str, **labels: str) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    return {
+        "labels": {"alertname": name, **labels},
+        "annotations": {"summary": name},
+        "startsAt": (now - timedelta(minutes=1)).isoformat(),
+        "endsAt": (now + timedelta(hours=1)).isoformat(),
+    }
+
+
+def overdue(division: str, category: str) -> dict[str, Any]:
+    return alert(
+        "CdiIncidentsOverdue",
+        team="crime-bureau",
+        severity="warning",
+        depends_on="monitor",
+        force="leicestershire",
+        division=division,
+        category=category,
+    )
+
+
+def test_overdue_alerts_are_grouped_by_force_and_division(alertmanager: Alertmanager) -> None:
+    alertmanager.post(
+        [overdue("charnwood", "theft"), overdue("charnwood", "violence"), overdue("city", "theft")]
+    )
+    groups = alertmanager.get("/alerts/groups")
+    by_division = {
+        g["labels"]["division"]: (g["receiver"]["name"], len(g["alerts"])) for g in groups
+    }
+    assert by_division == {
+        "charnwood": ("crime-bureau-ticket", 2),
+        "city": ("crime-bureau-ticket", 1),
+    }
+    assert all(
+        g["labels"]
+        == {
+            "alertname": "CdiIncidentsOverdue",
+            "force": "leicestershire",
+            "division": g["labels"]["division"],
+        }
+        for g in groups
+    )
+
+
+def test_a_stale_monitor_inhibits_the_alerts_that_depend_on_it(alertmanager: Alertmanager) -> None:
+    lag = alert("CdiDeadLetters", team="operations", severity="ticket", topic="incidents")
+    alertmanager.post([overdue("charnwood", "theft"), lag])
+    assert {a["status"]["state"] for a in alertmanager.get("/alerts")} == {"active"}
+
+    alertmanager.post([alert("CdiMonitorStale", team="operations", severity="page")])
+    states = {a["labels"]["alertname"]: a["status"] for a in alertmanager.get("/alerts")}
+    assert states["CdiIncidentsOverdue"]["state"] == "suppressed"
+    assert states["CdiIncidentsOverdue"]["inhibitedBy"]
+    assert states["CdiDeadLetters"]["state"] == "active"  # not computed from the monitor's data
+    assert states["CdiMonitorStale"]["state"] == "active"
