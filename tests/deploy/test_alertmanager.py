@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import subprocess
 import urllib.request
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,11 +41,11 @@ def test_amtool_accepts_the_configuration() -> None:
         (
             {"alertname": "CdiIncidentsOverdue", "team": "crime-bureau", "severity": "warning"},
             "crime-bureau-ticket",
-        ),  # noqa: E501
+        ),
         (
             {"alertname": "CdiRecordingBudgetFastBurn", "team": "crime-bureau", "severity": "page"},
             "crime-bureau-page",
-        ),  # noqa: E501
+        ),
         (
             {
                 "alertname": "CdiRecordingBudgetSlowBurn",
@@ -52,15 +53,15 @@ def test_amtool_accepts_the_configuration() -> None:
                 "severity": "ticket",
             },
             "crime-bureau-ticket",
-        ),  # noqa: E501
+        ),
         (
             {"alertname": "CdiMonitorStale", "team": "operations", "severity": "page"},
             "operations-page",
-        ),  # noqa: E501
+        ),
         (
             {"alertname": "CdiDeadLetters", "team": "operations", "severity": "ticket"},
             "operations-ticket",
-        ),  # noqa: E501
+        ),
         ({"alertname": "SomethingElse"}, "operations-ticket"),
     ],
 )
@@ -145,6 +146,16 @@ def alertmanager(tmp_path: Path) -> Iterator[Alertmanager]:
         log.close()
 
 
+def eventually(read: Callable[[], Any], done: Callable[[Any], bool], timeout: float = 15) -> Any:
+    """What ``read`` returns once ``done`` holds (Alertmanager applies alerts asynchronously)."""
+    deadline = time.monotonic() + timeout
+    value = read()
+    while not done(value) and time.monotonic() < deadline:
+        time.sleep(0.2)
+        value = read()
+    return value
+
+
 def alert(name: str, **labels: str) -> dict[str, Any]:
     now = datetime.now(UTC)
     return {
@@ -171,7 +182,10 @@ def test_overdue_alerts_are_grouped_by_force_and_division(alertmanager: Alertman
     alertmanager.post(
         [overdue("charnwood", "theft"), overdue("charnwood", "violence"), overdue("city", "theft")]
     )
-    groups = alertmanager.get("/alerts/groups")
+    groups = eventually(
+        lambda: alertmanager.get("/alerts/groups"),
+        lambda gs: sum(len(g["alerts"]) for g in gs) == 3,
+    )
     by_division = {
         g["labels"]["division"]: (g["receiver"]["name"], len(g["alerts"])) for g in groups
     }
@@ -193,10 +207,19 @@ def test_overdue_alerts_are_grouped_by_force_and_division(alertmanager: Alertman
 def test_a_stale_monitor_inhibits_the_alerts_that_depend_on_it(alertmanager: Alertmanager) -> None:
     lag = alert("CdiDeadLetters", team="operations", severity="ticket", topic="incidents")
     alertmanager.post([overdue("charnwood", "theft"), lag])
-    assert {a["status"]["state"] for a in alertmanager.get("/alerts")} == {"active"}
+    eventually(
+        lambda: alertmanager.get("/alerts"),
+        lambda alerts: len(alerts) == 2 and {a["status"]["state"] for a in alerts} == {"active"},
+    )
 
     alertmanager.post([alert("CdiMonitorStale", team="operations", severity="page")])
-    states = {a["labels"]["alertname"]: a["status"] for a in alertmanager.get("/alerts")}
+    alerts = eventually(
+        lambda: alertmanager.get("/alerts"),
+        lambda alerts: (
+            len(alerts) == 3 and any(a["status"]["state"] == "suppressed" for a in alerts)
+        ),
+    )
+    states = {a["labels"]["alertname"]: a["status"] for a in alerts}
     assert states["CdiIncidentsOverdue"]["state"] == "suppressed"
     assert states["CdiIncidentsOverdue"]["inhibitedBy"]
     assert states["CdiDeadLetters"]["state"] == "active"  # not computed from the monitor's data
