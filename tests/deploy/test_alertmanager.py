@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import subprocess
-import urllib.request
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
