@@ -166,6 +166,10 @@ def build(
     recovery = Reannouncer(store, settings.policy)
     clock_handler.recovery = recovery
     metrics.registry.register(worker_gauges(backlog, progress, topology, clock_handler.clocks))
+    metrics.expect_rejections(
+        (topology.incidents, topology.crime_records, topology.links),
+        (k.value for k in RejectionKind),
+    )
     status = WorkerStatus()
     monitor = Monitor(app, settings, topology, metrics, service, sink, status, clock_handler)
 

@@ -5,6 +5,8 @@ Labels are bounded sets (force, category, division, kind): never an incident.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from monitor.domain.outcomes import (
@@ -79,7 +81,7 @@ class Metrics:
         self.alerts_raised = Counter(
             "cdi_alerts_raised",
             "Recording alerts raised, by kind (due_soon or overdue)",
-            ["kind", "force", "division"],
+            ["kind", "force", "category", "division"],
             registry=r,
         )
         self.alerts_resolved = Counter(
@@ -128,8 +130,19 @@ class Metrics:
                     self.recorded_before_report.labels(report.force).inc()
             case AlertRaised(kind=kind, report=report):
                 division = report.division or "unknown"
-                self.alerts_raised.labels(kind.value, report.force, division).inc()
+                self.alerts_raised.labels(kind.value, report.force, report.category, division).inc()
             case AlertResolved(resolution=resolution, late=late):
                 self.alerts_resolved.labels(resolution.value, str(late).lower()).inc()
             case ClosedWithoutCrime(report=report, closure=closure):
                 self.closed_without_crime.labels(report.force, closure.closing_code.value).inc()
+
+    def expect_rejections(self, topics: Iterable[str], reasons: Iterable[str]) -> None:
+        """Export every (topic, reason) of ``cdi_events_rejected_total`` at 0 from the start.
+
+        A labelled counter otherwise appears only at its first increment, at 1,
+        and ``increase()`` cannot see that first dead letter.
+        """
+        reasons = list(reasons)
+        for topic in topics:
+            for reason in reasons:
+                self.events_rejected.labels(topic, reason)
