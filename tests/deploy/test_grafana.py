@@ -52,7 +52,7 @@ def test_panels_have_unique_ids_fit_the_grid_and_parse_as_promql() -> None:
         assert len(ids) == len(set(ids))
         for panel in panels:
             grid = panel["gridPos"]
-            assert 0 <= grid["x"] and grid["x"] + grid["w"] <= 24, panel["title"]
+            assert grid["x"] >= 0 and grid["x"] + grid["w"] <= 24, panel["title"]
             for target in panel.get("targets", []):
                 assert metric_names(target["expr"]), (panel["title"], target["expr"])
 
