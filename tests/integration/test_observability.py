@@ -295,3 +295,22 @@ def test_the_readme_documents_every_metric_the_worker_exports(stack: Stack) -> N
         name for name in ours if f"`{name}`" not in readme and f"`{name}_total`" not in readme
     }
     assert undocumented == set()
+
+
+def test_the_worker_serves_the_paths_the_kubernetes_probes_and_compose_healthchecks_use(
+    stack: Stack,
+) -> None:
+    docs = [d for d in yaml.safe_load_all((DEPLOY / "kubernetes" / "worker.yaml").read_text()) if d]
+    (deployment,) = [d for d in docs if d["kind"] == "Deployment"]
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    paths = {
+        container[p]["httpGet"]["path"] for p in ("livenessProbe", "readinessProbe", "startupProbe")
+    }
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    healthcheck = " ".join(compose["services"]["worker-1"]["healthcheck"]["test"])
+    paths |= {p for p in ("/health", "/ready") if p in healthcheck}
+    assert paths == {"/health", "/ready"}
+    for path in sorted(paths):
+        status, body = stack.worker.get(path)
+        assert status == 200, (path, body)
+    assert stack.worker.get("/no-such-page")[0] == 404  # a 200 for anything would prove nothing
