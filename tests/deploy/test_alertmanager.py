@@ -20,6 +20,8 @@ import pytest
 from monitor.embedded import free_port
 from tests.support.tools import DEPLOY, require_tool, wait_for_port
 
+pytestmark = pytest.mark.deploy
+
 CONFIG = DEPLOY / "alertmanager" / "alertmanager.yml"
 
 
@@ -224,3 +226,51 @@ def test_a_stale_monitor_inhibits_the_alerts_that_depend_on_it(alertmanager: Ale
     assert states["CdiIncidentsOverdue"]["inhibitedBy"]
     assert states["CdiDeadLetters"]["state"] == "active"  # not computed from the monitor's data
     assert states["CdiMonitorStale"]["state"] == "active"
+
+
+def test_the_example_webhook_receiver_gets_the_notification(tmp_path: Path) -> None:
+    """The real Alertmanager, with the deployed routes, notifies the example receiver."""
+    import sys
+
+    import yaml
+
+    binary = require_tool("prometheus-alertmanager", "alertmanager")
+    hook_port, am_port = free_port(), free_port()
+    config = yaml.safe_load(CONFIG.read_text())
+    for receiver in config["receivers"]:
+        for hook in receiver["webhook_configs"]:
+            hook["url"] = hook["url"].replace("alert-webhook:8080", f"127.0.0.1:{hook_port}")
+    config["route"]["group_wait"] = "1s"  # the deployed 30s would only slow the test
+    (tmp_path / "alertmanager.yml").write_text(yaml.safe_dump(config))
+    hook_log = tmp_path / "receiver.log"
+    with hook_log.open("wb") as out, (tmp_path / "am.log").open("wb") as am_out:
+        receiver = subprocess.Popen(
+            [sys.executable, str(DEPLOY / "alert-webhook" / "receiver.py")],
+            env={"PORT": str(hook_port), "HOST": "127.0.0.1"},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        manager = subprocess.Popen(
+            [
+                binary,
+                f"--config.file={tmp_path / 'alertmanager.yml'}",
+                f"--storage.path={tmp_path / 'data'}",
+                f"--web.listen-address=127.0.0.1:{am_port}",
+                "--cluster.listen-address=",
+            ],
+            stdout=am_out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_for_port(hook_port)
+            wait_for_port(am_port)
+            Alertmanager(am_port).post([overdue("charnwood", "theft")])
+            line = eventually(
+                lambda: hook_log.read_text(), lambda text: "CdiIncidentsOverdue" in text, 30
+            )
+            assert "/crime-bureau/ticket firing CdiIncidentsOverdue" in line
+        finally:
+            manager.terminate()
+            receiver.terminate()
+            manager.wait(timeout=10)
+            receiver.wait(timeout=10)

@@ -13,10 +13,13 @@ import subprocess
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
 import yaml
 
 from monitor.settings import Settings
 from tests.support.tools import DEPLOY, require_tool
+
+pytestmark = pytest.mark.deploy
 
 COMPOSE = DEPLOY / "compose.yaml"
 

@@ -9,10 +9,13 @@ from __future__ import annotations
 import json
 import runpy
 
+import pytest
 import yaml
 
 from tests.support.promql import metric_names
 from tests.support.tools import DEPLOY
+
+pytestmark = pytest.mark.deploy
 
 GRAFANA = DEPLOY / "grafana"
 BUILDER = runpy.run_path(str(GRAFANA / "build_dashboards.py"))

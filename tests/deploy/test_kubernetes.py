@@ -16,6 +16,8 @@ import yaml
 from monitor.settings import Settings
 from tests.support.tools import DEPLOY
 
+pytestmark = pytest.mark.deploy
+
 K8S = DEPLOY / "kubernetes"
 KUBERNETES_VERSION = "1.30.0"
 

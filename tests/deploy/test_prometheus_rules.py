@@ -6,9 +6,12 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.support.tools import DEPLOY, require_tool
+
+pytestmark = pytest.mark.deploy
 
 RULES = sorted((DEPLOY / "prometheus" / "rules").glob("*.rules.yml"))
 RULE_TESTS = sorted((DEPLOY / "prometheus" / "tests").glob("*.test.yml"))
