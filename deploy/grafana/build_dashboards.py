@@ -17,8 +17,8 @@ OUT = Path(__file__).resolve().parent / "dashboards"
 SELECT = 'force=~"$force", division=~"$division"'
 
 
-def target(expr: str, legend: str = "", ref: str = "A") -> dict[str, Any]:
-    return {"datasource": DATASOURCE, "expr": expr, "legendFormat": legend, "refId": ref}
+def target(expr: str, legend: str = "", fmt: str = "time_series") -> dict[str, Any]:
+    return {"datasource": DATASOURCE, "expr": expr, "legendFormat": legend, "format": fmt}
 
 
 def panel(
@@ -196,6 +196,7 @@ def panels() -> list[dict[str, Any]]:
                 target(
                     f"sum by (le) (increase(cdi_recording_delay_seconds_bucket{{{SELECT}}}[$__rate_interval]))",  # noqa: E501
                     "{{le}}",
+                    "heatmap",
                 )
             ],
             unit="s",
