@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from monitor.embedded import free_port
-from tests.support.tools import DEPLOY, require_tool, wait_for_port
+from tests.support.alerting import alertmanager, local_alertmanager_config, webhook_receiver
+from tests.support.tools import DEPLOY, require_tool
 
 pytestmark = pytest.mark.deploy
 
@@ -82,8 +83,6 @@ def test_each_alert_is_routed_to_its_teams_receiver(labels: dict[str, str], rece
 
 def test_the_rules_labels_reach_the_intended_receivers() -> None:
     """Each alert rule's own labels, not hand-written ones, resolve to its team's receiver."""
-    import yaml
-
     for path in sorted((DEPLOY / "prometheus" / "rules").glob("*.rules.yml")):
         for group in yaml.safe_load(path.read_text())["groups"]:
             for rule in group["rules"]:
@@ -124,28 +123,9 @@ class Alertmanager:
 
 
 @pytest.fixture
-def alertmanager(tmp_path: Path) -> Iterator[Alertmanager]:
-    binary = require_tool("prometheus-alertmanager", "alertmanager")
-    port = free_port()
-    log = (tmp_path / "alertmanager.log").open("wb")
-    process = subprocess.Popen(
-        [
-            binary,
-            f"--config.file={CONFIG}",
-            f"--storage.path={tmp_path / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-            "--cluster.listen-address=",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_for_port(port)
+def manager(tmp_path: Path) -> Iterator[Alertmanager]:
+    with alertmanager(CONFIG, tmp_path) as port:
         yield Alertmanager(port)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
 
 
 def eventually(read: Callable[[], Any], done: Callable[[Any], bool], timeout: float = 15) -> Any:
@@ -180,12 +160,12 @@ def overdue(division: str, category: str) -> dict[str, Any]:
     )
 
 
-def test_overdue_alerts_are_grouped_by_force_and_division(alertmanager: Alertmanager) -> None:
-    alertmanager.post(
+def test_overdue_alerts_are_grouped_by_force_and_division(manager: Alertmanager) -> None:
+    manager.post(
         [overdue("charnwood", "theft"), overdue("charnwood", "violence"), overdue("city", "theft")]
     )
     groups = eventually(
-        lambda: alertmanager.get("/alerts/groups"),
+        lambda: manager.get("/alerts/groups"),
         lambda gs: sum(len(g["alerts"]) for g in gs) == 3,
     )
     by_division = {
@@ -206,17 +186,17 @@ def test_overdue_alerts_are_grouped_by_force_and_division(alertmanager: Alertman
     )
 
 
-def test_a_stale_monitor_inhibits_the_alerts_that_depend_on_it(alertmanager: Alertmanager) -> None:
+def test_a_stale_monitor_inhibits_the_alerts_that_depend_on_it(manager: Alertmanager) -> None:
     lag = alert("CdiDeadLetters", team="operations", severity="ticket", topic="incidents")
-    alertmanager.post([overdue("charnwood", "theft"), lag])
+    manager.post([overdue("charnwood", "theft"), lag])
     eventually(
-        lambda: alertmanager.get("/alerts"),
+        lambda: manager.get("/alerts"),
         lambda alerts: len(alerts) == 2 and {a["status"]["state"] for a in alerts} == {"active"},
     )
 
-    alertmanager.post([alert("CdiMonitorStale", team="operations", severity="page")])
+    manager.post([alert("CdiMonitorStale", team="operations", severity="page")])
     alerts = eventually(
-        lambda: alertmanager.get("/alerts"),
+        lambda: manager.get("/alerts"),
         lambda alerts: (
             len(alerts) == 3 and any(a["status"]["state"] == "suppressed" for a in alerts)
         ),
@@ -230,47 +210,11 @@ def test_a_stale_monitor_inhibits_the_alerts_that_depend_on_it(alertmanager: Ale
 
 def test_the_example_webhook_receiver_gets_the_notification(tmp_path: Path) -> None:
     """The real Alertmanager, with the deployed routes, notifies the example receiver."""
-    import sys
-
-    import yaml
-
-    binary = require_tool("prometheus-alertmanager", "alertmanager")
-    hook_port, am_port = free_port(), free_port()
-    config = yaml.safe_load(CONFIG.read_text())
-    for receiver in config["receivers"]:
-        for hook in receiver["webhook_configs"]:
-            hook["url"] = hook["url"].replace("alert-webhook:8080", f"127.0.0.1:{hook_port}")
-    config["route"]["group_wait"] = "1s"  # the deployed 30s would only slow the test
-    (tmp_path / "alertmanager.yml").write_text(yaml.safe_dump(config))
     hook_log = tmp_path / "receiver.log"
-    with hook_log.open("wb") as out, (tmp_path / "am.log").open("wb") as am_out:
-        receiver = subprocess.Popen(
-            [sys.executable, str(DEPLOY / "alert-webhook" / "receiver.py")],
-            env={"PORT": str(hook_port), "HOST": "127.0.0.1"},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        manager = subprocess.Popen(
-            [
-                binary,
-                f"--config.file={tmp_path / 'alertmanager.yml'}",
-                f"--storage.path={tmp_path / 'data'}",
-                f"--web.listen-address=127.0.0.1:{am_port}",
-                "--cluster.listen-address=",
-            ],
-            stdout=am_out,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_for_port(hook_port)
-            wait_for_port(am_port)
-            Alertmanager(am_port).post([overdue("charnwood", "theft")])
-            line = eventually(
-                lambda: hook_log.read_text(), lambda text: "CdiIncidentsOverdue" in text, 30
-            )
-            assert "/crime-bureau/ticket firing CdiIncidentsOverdue" in line
-        finally:
-            manager.terminate()
-            receiver.terminate()
-            manager.wait(timeout=10)
-            receiver.wait(timeout=10)
+    with webhook_receiver(hook_log) as hook_port:
+        config = tmp_path / "alertmanager.yml"
+        config.write_text(yaml.safe_dump(local_alertmanager_config(hook_port)))
+        with alertmanager(config, tmp_path) as port:
+            Alertmanager(port).post([overdue("charnwood", "theft")])
+            text = eventually(hook_log.read_text, lambda t: "CdiIncidentsOverdue" in t, 30)
+    assert "/crime-bureau/ticket firing CdiIncidentsOverdue" in text

@@ -5,18 +5,20 @@ reported 30 hours ago in a division of its own and never recorded, and one
 malformed event. A real Prometheus (Debian's binary, on loopback, scraping
 every second) loads the real rule files from deploy/prometheus/rules and must
 fire the overdue alert for that division, with the count, and the
-dead-letter alert; every rule must evaluate without error. The names every
-rule and dashboard panel reads must be exported by this worker.
+dead-letter alert; every rule must evaluate without error. Prometheus sends
+its alerts to a real Alertmanager with the deployed routes, which notifies the
+example webhook receiver. The names every rule and dashboard panel reads must
+be exported by this worker.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,10 +32,16 @@ from monitor.adapters.sql.migrate import upgrade
 from monitor.embedded import free_port
 from monitor.simulate import ForceProfile, Simulation
 from tests.support import events as ev
+from tests.support.alerting import (
+    alertmanager,
+    local_alertmanager_config,
+    webhook_receiver,
+)
+from tests.support.alerting import running as run_process
 from tests.support.kafka import Topics
 from tests.support.postgres import fresh_postgres_database
 from tests.support.promql import metric_names, variable_query_names
-from tests.support.tools import DEPLOY, ROOT, require_tool, wait_for_port
+from tests.support.tools import DEPLOY, ROOT, require_tool
 from tests.support.worker import Deployment, WorkerProcess
 
 pytestmark = pytest.mark.integration
@@ -71,14 +79,16 @@ class Stack:
     worker: WorkerProcess
     prometheus: Prometheus
     prometheus_log: Path
+    receiver_log: Path
 
 
-def prometheus_config(worker_port: int) -> dict[str, Any]:
-    """The deployed prometheus.yml with a test's timing, its worker, and the real rule files."""
+def prometheus_config(worker_port: int, alertmanager_port: int) -> dict[str, Any]:
+    """The deployed prometheus.yml: a test's timing, its worker and Alertmanager, the real rules."""
     config = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
     config["global"].update(scrape_interval="1s", evaluation_interval="1s")
     config["rule_files"] = [str(path) for path in RULES]
-    config.pop("alerting", None)
+    (alertmanagers,) = config["alerting"]["alertmanagers"]
+    alertmanagers["static_configs"] = [{"targets": [f"127.0.0.1:{alertmanager_port}"]}]
     (job,) = config["scrape_configs"]
     assert job["job_name"] == "cdi-monitor"  # the name the rules select on
     job["static_configs"] = [{"targets": [f"127.0.0.1:{worker_port}"]}]
@@ -115,28 +125,32 @@ def stack(
     broker: str, topics: Topics, log_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
     binary = require_tool("prometheus")
-    with fresh_postgres_database() as url:
+    workdir = tmp_path_factory.mktemp("prometheus")
+    with ExitStack() as running:
+        url = running.enter_context(fresh_postgres_database())
         upgrade(url)
         deployment = Deployment(bootstrap=broker, database_url=url, partitions=2)
         deployment.create_topics()
         worker = WorkerProcess(deployment, log_dir).start()
-        workdir = tmp_path_factory.mktemp("prometheus")
-        (workdir / "prometheus.yml").write_text(yaml.safe_dump(prometheus_config(worker.port)))
+        running.callback(worker.stop)
+        # Alerts travel on: Prometheus -> Alertmanager (deployed routes) -> the example receiver.
+        receiver_log = workdir / "receiver.log"
+        receiver_port = running.enter_context(webhook_receiver(receiver_log))
+        am_config = workdir / "alertmanager.yml"
+        am_config.write_text(yaml.safe_dump(local_alertmanager_config(receiver_port)))
+        am_port = running.enter_context(alertmanager(am_config, workdir))
+        config = prometheus_config(worker.port, am_port)
+        (workdir / "prometheus.yml").write_text(yaml.safe_dump(config))
         port = free_port()
         log_path = workdir / "prometheus.log"
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [
-                    binary,
-                    f"--config.file={workdir / 'prometheus.yml'}",
-                    f"--storage.tsdb.path={workdir / 'data'}",
-                    f"--web.listen-address=127.0.0.1:{port}",
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+        command = [
+            binary,
+            f"--config.file={workdir / 'prometheus.yml'}",
+            f"--storage.tsdb.path={workdir / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ]
         try:
-            wait_for_port(port)
+            running.enter_context(run_process(command, log_path, port))
             prometheus = Prometheus(port)
             # Let Prometheus see the counters at 0 before any event, as in production.
             until(
@@ -148,15 +162,11 @@ def stack(
             for topic, key, value in inputs(deployment):
                 topics.send(topic, key, value)
             topics.flush()
-            yield Stack(deployment, worker, prometheus, log_path)
+            yield Stack(deployment, worker, prometheus, log_path, receiver_log)
         except BaseException:
             print(worker.log())
             print(log_path.read_text(errors="replace")[-5000:])
             raise
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
-            worker.stop()
 
 
 def test_the_worker_reports_the_overdue_incident_of_the_division(stack: Stack) -> None:
@@ -194,6 +204,20 @@ def test_prometheus_fires_the_overdue_alert_for_the_division_with_its_count(stac
         f"1 crime-related incidents overdue for recording in {DIVISION} (leicestershire)"
     )
     assert alert["annotations"]["runbook_url"].endswith("#runbook-cdiincidentsoverdue")
+
+
+def test_the_overdue_alert_reaches_the_crime_bureau_receiver_through_alertmanager(
+    stack: Stack,
+) -> None:
+    expected = (
+        "/crime-bureau/ticket firing CdiIncidentsOverdue "
+        f"1 crime-related incidents overdue for recording in {DIVISION} (leicestershire)"
+    )
+    until(
+        "the notification at the example receiver",
+        lambda: expected in stack.receiver_log.read_text(),
+        timeout=120,
+    )
 
 
 def test_prometheus_fires_the_dead_letter_alert_for_the_malformed_event(stack: Stack) -> None:
