@@ -16,11 +16,13 @@ import faust
 from faust.types import TP
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from monitor.application.backlog import BacklogIndex, TrackedIncidentStore
 from monitor.application.ledger import Ledger
 from monitor.application.recording_clock import RecordingClock
 from monitor.clock import Clock
 from monitor.settings import Settings
 from schemas.dead_letters import RejectionKind
+from streams.gauges import worker_gauges
 from streams.handlers import ClockHandler, CrimeRouter, LedgerSink, WatermarkTicker
 from streams.inbound import Rejected
 from streams.metrics import Metrics
@@ -138,7 +140,10 @@ def build(
         metrics=metrics,
     )
     store = TableIncidentStore(table)
-    service = RecordingClock(store, settings.policy)
+    partition_of = lambda key: partition_for(key, topology.partitions)  # noqa: E731
+    # The backlog gauges read an index that every write of the clock keeps in step.
+    backlog = BacklogIndex(settings.policy)
+    service = RecordingClock(TrackedIncidentStore(store, backlog, partition_of), settings.policy)
     clock_handler = ClockHandler(
         topology=topology,
         service=service,
@@ -160,6 +165,11 @@ def build(
     sink = LedgerSink(ledger_factory=ledger_factory, policy=settings.policy, metrics=metrics)
     recovery = Reannouncer(store, settings.policy)
     clock_handler.recovery = recovery
+    metrics.registry.register(worker_gauges(backlog, progress, topology, clock_handler.clocks))
+    metrics.expect_rejections(
+        (topology.incidents, topology.crime_records, topology.links),
+        (k.value for k in RejectionKind),
+    )
     status = WorkerStatus()
     monitor = Monitor(app, settings, topology, metrics, service, sink, status, clock_handler)
 
@@ -202,6 +212,7 @@ def build(
         partition_of = lambda key: partition_for(key, topology.partitions)  # noqa: E731
         stored = list(store.stored())  # decode the table once for both indexes
         count = service.rebuild(partition_of, owned, (state for state, _ in stored))
+        backlog.rebuild(partition_of, owned, (state for state, _ in stored))
         recovery.index(stored, owned, partition_of)
         status.recovered_at, status.rebalancing = time.time(), False
         status.incidents_held = count
@@ -214,6 +225,9 @@ def build(
         status.rebalancing = True
         progress.forget(revoked)
         clock_handler.forget({tp.partition for tp in revoked if tp.topic == topology.links})
+        for tp in revoked:
+            if tp.topic == topology.incidents:
+                backlog.forget(tp.partition)
 
     @app.page("/health")
     async def health(web: Any, request: Any) -> Any:

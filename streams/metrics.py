@@ -5,6 +5,8 @@ Labels are bounded sets (force, category, division, kind): never an incident.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from monitor.domain.outcomes import (
@@ -65,7 +67,10 @@ class Metrics:
             registry=r,
         )
         self.recordings = Counter(
-            "cdi_recordings", "Recordings measured, by outcome", ["force", "outcome"], registry=r
+            "cdi_recordings",
+            "Recordings measured, by outcome (within_target or late)",
+            ["force", "category", "division", "outcome"],
+            registry=r,
         )
         self.recorded_before_report = Counter(
             "cdi_recordings_before_report",
@@ -74,7 +79,10 @@ class Metrics:
             registry=r,
         )
         self.alerts_raised = Counter(
-            "cdi_alerts_raised", "Recording alerts raised", ["kind", "division"], registry=r
+            "cdi_alerts_raised",
+            "Recording alerts raised, by kind (due_soon or overdue)",
+            ["kind", "force", "category", "division"],
+            registry=r,
         )
         self.alerts_resolved = Counter(
             "cdi_alerts_resolved", "Recording alerts resolved", ["resolution", "late"], registry=r
@@ -117,12 +125,24 @@ class Metrics:
                     m.elapsed_seconds
                 )
                 outcome = "within_target" if m.within_target else "late"
-                self.recordings.labels(report.force, outcome).inc()
+                self.recordings.labels(report.force, report.category, division, outcome).inc()
                 if m.recorded_before_report:
                     self.recorded_before_report.labels(report.force).inc()
             case AlertRaised(kind=kind, report=report):
-                self.alerts_raised.labels(kind.value, report.division or "unknown").inc()
+                division = report.division or "unknown"
+                self.alerts_raised.labels(kind.value, report.force, report.category, division).inc()
             case AlertResolved(resolution=resolution, late=late):
                 self.alerts_resolved.labels(resolution.value, str(late).lower()).inc()
             case ClosedWithoutCrime(report=report, closure=closure):
                 self.closed_without_crime.labels(report.force, closure.closing_code.value).inc()
+
+    def expect_rejections(self, topics: Iterable[str], reasons: Iterable[str]) -> None:
+        """Export every (topic, reason) of ``cdi_events_rejected_total`` at 0 from the start.
+
+        A labelled counter otherwise appears only at its first increment, at 1,
+        and ``increase()`` cannot see that first dead letter.
+        """
+        reasons = list(reasons)
+        for topic in topics:
+            for reason in reasons:
+                self.events_rejected.labels(topic, reason)

@@ -56,3 +56,16 @@ class ConsumerProgress:
         except Exception:
             return []
         return sorted((tp for tp in assignment if tp.topic == topic), key=lambda tp: tp.partition)
+
+    def lag(self, tp: TP) -> int | None:
+        """Messages the broker holds on ``tp`` that this worker has not read yet.
+
+        The position is the next offset to read (the last one read plus one),
+        else the committed offset; None until the broker has told the highwater.
+        """
+        highwater = self.highwater(tp)
+        if highwater is None:
+            return None
+        read = getattr(self.app.consumer, "_read_offset", {}).get(tp)
+        position = read + 1 if read is not None else self.resume_offset(tp)
+        return max(highwater - position, 0)

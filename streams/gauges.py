@@ -1,0 +1,129 @@
+"""Gauges read from the worker's own state when Prometheus scrapes: the backlog and the lag.
+
+Each worker reports only the partitions it owns at the moment of the scrape,
+so the sum over workers is the truth, also after a restart or a rebalance
+(the backlog index is rebuilt from the table when partitions are assigned).
+The backlog is summed at most once every ``refresh_seconds`` (a pass over the
+waiting incidents of the owned partitions), so frequent scrapes cost nothing
+more on a large table; the consumer lag is read at every scrape.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
+
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from monitor.application.backlog import Backlog, BacklogIndex
+from monitor.application.watermarks import PartitionClock
+from streams.progress import ConsumerProgress
+from streams.topology import Topology
+
+PartitionClocks = Callable[[], Mapping[int, datetime | None]]
+Lags = Callable[[], list[tuple[str, int, int]]]
+
+
+class LiveGauges(Collector):
+    def __init__(
+        self,
+        index: BacklogIndex,
+        clocks: PartitionClocks,
+        lags: Lags,
+        *,
+        refresh_seconds: float = 5.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.index = index
+        self.clocks = clocks
+        self.lags = lags
+        self.refresh_seconds = refresh_seconds
+        self.monotonic = monotonic
+        self._backlog: Backlog | None = None
+        self._summed_at = float("-inf")
+        self._summing_seconds = 0.0
+
+    def backlog(self) -> Backlog:
+        now = self.monotonic()
+        if self._backlog is None or now - self._summed_at >= self.refresh_seconds:
+            clocks = self.clocks()
+            started = time.perf_counter()
+            self._backlog = self.index.summarize(clocks)
+            self._summing_seconds = time.perf_counter() - started
+            self._summed_at = now
+        return self._backlog
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        backlog = self.backlog()
+        labels = ["force", "category", "division"]
+        awaiting = GaugeMetricFamily(
+            "cdi_incidents_awaiting_recording",
+            "Crime-related incidents not yet recorded nor closed (overdue ones included)",
+            labels=labels,
+        )
+        overdue = GaugeMetricFamily(
+            "cdi_incidents_overdue",
+            "Crime-related incidents past their recording deadline by the partition's clock",
+            labels=labels,
+        )
+        for key, counts in sorted(backlog.counts.items()):
+            awaiting.add_metric(list(key), counts.awaiting)
+            overdue.add_metric(list(key), counts.overdue)
+        oldest = GaugeMetricFamily(
+            "cdi_oldest_unrecorded_incident_age_seconds",
+            "Age of the oldest crime-related incident awaiting recording, by the partition's clock",
+            labels=["force", "division"],
+        )
+        for place, age in sorted(backlog.oldest_age_seconds.items()):
+            oldest.add_metric(list(place), age)
+        yield awaiting
+        yield overdue
+        yield oldest
+        yield GaugeMetricFamily(
+            "cdi_assigned_partitions",
+            "Partitions of the incident clock this worker owns",
+            value=len(self.clocks()),
+        )
+        yield GaugeMetricFamily(
+            "cdi_backlog_summary_duration_seconds",
+            "How long the last summing of the backlog gauges took",
+            value=self._summing_seconds,
+        )
+        lag = GaugeMetricFamily(
+            "cdi_consumer_lag_messages",
+            "Messages on an input partition this worker owns that it has not read yet",
+            labels=["topic", "partition"],
+        )
+        for topic, partition, messages in self.lags():
+            lag.add_metric([topic, str(partition)], messages)
+        yield lag
+
+
+def worker_gauges(
+    index: BacklogIndex,
+    progress: ConsumerProgress,
+    topology: Topology,
+    clocks: Mapping[int, PartitionClock],
+) -> LiveGauges:
+    """The live gauges of one worker: its owned clock partitions and the topics it reads."""
+
+    def partition_clocks() -> dict[int, datetime | None]:
+        owned = progress.assigned(topology.incidents)
+        # ``clocks`` creates entries on access: only read the ones that exist.
+        return {
+            tp.partition: clocks[tp.partition].now if tp.partition in clocks else None
+            for tp in owned
+        }
+
+    def lags() -> list[tuple[str, int, int]]:
+        found = []
+        for topic in (topology.incidents, topology.crime_records, topology.links, topology.ledger):
+            for tp in progress.assigned(topic):
+                messages = progress.lag(tp)
+                if messages is not None:
+                    found.append((topic, tp.partition, messages))
+        return found
+
+    return LiveGauges(index, partition_clocks, lags)
