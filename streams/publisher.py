@@ -6,7 +6,7 @@ from datetime import datetime
 
 from faust.types import Message, TopicT
 
-from monitor.adapters.state_codec import to_record
+from monitor.adapters.state_codec import to_record, victim_record
 from monitor.application.recording_clock import Changes
 from monitor.domain.inputs import CrimeCancelled, CrimeLinked, CrimeRecorded
 from schemas.crimes import CrimeCancelledData, CrimeRecordedData
@@ -57,6 +57,7 @@ class Publisher:
             incident_id=link.incident_id,
             crime_id=link.crime_id,
             recorded_at=link.recorded_at,
+            victim=None if link.victim is None else victim_record(link.victim),
         )
         await self.links.send(
             key=link.incident_id.encode(), value=message.model_dump_json().encode()
@@ -85,6 +86,8 @@ class Publisher:
                         offence_group=crime.offence_group,
                         victim_ref=crime.victim_ref,
                         victim_consents_to_referral=crime.victim_consents_to_referral,
+                        domestic_abuse=crime.domestic_abuse,
+                        victim_bereaved_relative=crime.victim_bereaved_relative,
                     ),
                 )
             case CrimeCancelled():

@@ -42,7 +42,8 @@ def test_every_announcement_validates_against_the_model_of_its_type(fact) -> Non
     event = json.loads(out.value)
     OUTPUTS[event["type"]].model_validate_json(out.value, strict=False)
     assert event["subject"] == out.key == "INC-1"
-    assert "dataschema" not in event  # absent optional attributes are left out, not null
+    assert event["dataschema"] == f"urn:cdi-monitor:schemas:{event['type']}.schema.json"
+    assert None not in event.values()  # absent optional attributes are left out, not null
 
 
 def test_the_same_fact_encodes_to_the_same_bytes_and_id() -> None:
