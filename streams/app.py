@@ -121,6 +121,7 @@ def build(
         Stream.OUTCOMES: app.topic(topology.outcomes, **_RAW),
         Stream.ALERTS: app.topic(topology.alerts, **_RAW),
         Stream.DEAD_LETTERS: app.topic(topology.dead_letters, **_RAW),
+        Stream.REFERRALS: app.topic(topology.referrals, **_RAW),
     }
     table = app.Table(
         "incidents",
@@ -136,6 +137,7 @@ def build(
         ledger=ledger_topic,
         source=settings.event_source,
         metrics=metrics,
+        schema_base=settings.schema_base_url,
     )
     store = TableIncidentStore(table)
     service = RecordingClock(store, settings.policy)
