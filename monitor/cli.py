@@ -4,7 +4,8 @@
 - ``migrate``  bring the ledger database schema up to date
 - ``simulate`` produce a realistic stream of incidents and crime records
 - ``demo``     all of it on embedded defaults, on an accelerated clock
-- ``schemas``  write (or ``--check``) the JSON Schemas of the event contract
+- ``schemas``  write (or ``--check``) the JSON Schemas and the AsyncAPI document
+- ``subscribe`` print a topic's events as a partner sees them
 """
 
 from __future__ import annotations
@@ -156,17 +157,24 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _schemas(args: argparse.Namespace) -> int:
+    from monitor.adapters.bank_holidays import EnglandAndWalesWorkingDays
+    from schemas import asyncapi
+    from schemas.envelope import DEFAULT_SCHEMA_BASE
     from schemas.export import JSON_DIR, stale, write
+    from streams.examples import examples
 
+    # The document's examples use the default schema base, so it never depends on settings.
+    samples = examples(EnglandAndWalesWorkingDays(), DEFAULT_SCHEMA_BASE)
     if args.check:
-        changed = stale()
+        changed = stale() + (["asyncapi.json"] if asyncapi.stale(samples) else [])
         if changed:
             print("stale JSON Schemas (run `cdi-monitor schemas`): " + ", ".join(changed))
             return 1
-        print(f"JSON Schemas in {JSON_DIR} match the models")
+        print(f"JSON Schemas in {JSON_DIR} and {asyncapi.DOCUMENT} match the models")
         return 0
     for name in write():
         print(JSON_DIR / name)
+    print(asyncapi.write(samples))
     return 0
 
 
