@@ -103,6 +103,12 @@ def _parser() -> argparse.ArgumentParser:
     schemas.add_argument(
         "--check", action="store_true", help="fail if the committed schemas differ from the models"
     )
+    schemas.add_argument(
+        "--publish",
+        action="store_true",
+        help="make the current schemas the published contract (schemas/published); "
+        "refused if that would break subscribers",
+    )
     return parser
 
 
@@ -175,6 +181,15 @@ def _schemas(args: argparse.Namespace) -> int:
     for name in write():
         print(JSON_DIR / name)
     print(asyncapi.write(samples))
+    if args.publish:
+        from schemas.compatibility import PUBLISHED_DIR, publish
+
+        try:
+            names = publish()
+        except ValueError as exc:
+            print(f"cdi-monitor: {exc}", file=sys.stderr)
+            return 1
+        print(f"published {len(names)} schemas to {PUBLISHED_DIR}")
     return 0
 
 

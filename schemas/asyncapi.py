@@ -150,9 +150,7 @@ def document(examples: dict[str, dict[str, Any]]) -> dict[str, Any]:
                 if channel.action == "receive"
                 else f"The monitor publishes to {channel.address}; subscribe to it"
             ),
-            "messages": [
-                {"$ref": f"#/channels/{channel.id}/messages/{ref}"} for ref in refs
-            ],
+            "messages": [{"$ref": f"#/channels/{channel.id}/messages/{ref}"} for ref in refs],
         }
     return {
         "asyncapi": "3.0.0",
