@@ -109,7 +109,30 @@ def _parser() -> argparse.ArgumentParser:
         help="make the current schemas the published contract (schemas/published); "
         "refused if that would break subscribers",
     )
+    _add_subscribe(sub)
     return parser
+
+
+def _add_subscribe(sub: argparse._SubParsersAction) -> None:
+    subscribe = sub.add_parser(
+        "subscribe", help="print a topic's events as a partner sees them (Ctrl-C stops)"
+    )
+    subscribe.add_argument("topic", metavar="TOPIC", help="e.g. victim-referrals")
+    subscribe.add_argument(
+        "--json", action="store_true", help="one CloudEvent per line, exactly as published"
+    )
+    subscribe.add_argument(
+        "--from-beginning", action="store_true", help="read from the start, not only new events"
+    )
+    subscribe.add_argument(
+        "--max", type=int, default=None, metavar="N", help="stop after N events (exit 0)"
+    )
+    subscribe.add_argument(
+        "--timeout",
+        type=_duration_arg,
+        default=None,
+        help="stop after this long without an event (e.g. 10s); exit 1 if --max was not reached",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,7 +153,14 @@ def main(argv: list[str] | None = None) -> int:
         raise
 
 
-_KNOWN_FAILURES = {"TopologyError", "LedgerNotMigrated", "EmbeddedBrokerError", "OperationalError"}
+_KNOWN_FAILURES = {
+    "TopologyError",
+    "LedgerNotMigrated",
+    "EmbeddedBrokerError",
+    "OperationalError",
+    "SubscribeError",
+    "NoBrokersAvailable",
+}
 
 
 def _worker(args: argparse.Namespace) -> int:
@@ -193,12 +223,26 @@ def _schemas(args: argparse.Namespace) -> int:
     return 0
 
 
+def _subscribe(args: argparse.Namespace) -> int:
+    from monitor.subscribe import subscribe
+
+    return subscribe(
+        load_settings(),
+        args.topic,
+        json_lines=args.json,
+        from_beginning=args.from_beginning,
+        max_events=args.max,
+        idle_timeout=None if args.timeout is None else args.timeout.total_seconds(),
+    )
+
+
 _COMMANDS = {
     "worker": _worker,
     "migrate": _migrate,
     "simulate": _simulate,
     "demo": _demo,
     "schemas": _schemas,
+    "subscribe": _subscribe,
 }
 
 if __name__ == "__main__":

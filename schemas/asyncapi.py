@@ -99,8 +99,9 @@ def _resolve(schema: Any, definitions: dict[str, Any]) -> Any:
 def payload_schema(event_type: str) -> dict[str, Any]:
     """The JSON Schema of one event type, self-contained, as published in ``schemas/json``."""
     model = {**INPUTS, **OUTPUTS}[event_type]
-    mode = "validation" if event_type in INPUTS else "serialization"
-    schema = model.model_json_schema(mode=mode)
+    schema = model.model_json_schema(
+        mode="validation" if event_type in INPUTS else "serialization"
+    )
     return _resolve(copy.deepcopy(schema), schema.get("$defs", {}))
 
 
