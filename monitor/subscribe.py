@@ -129,7 +129,8 @@ def subscribe(
     can tell that fewer events came than it expected.
     """
     try:
-        consumer = consumer_for(settings, request_timeout_ms=30_000)
+        wait_ms = max(int(settings.startup_timeout.total_seconds() * 1000), 1000)
+        consumer = consumer_for(settings, bootstrap_timeout_ms=wait_ms)
     except Exception as exc:
         raise SubscribeError(
             f"cannot reach Kafka at {settings.kafka_bootstrap_servers} "
