@@ -9,6 +9,11 @@ stopped by then (a recording, or a closing with a non-crime code). Because the
 facts are defined in event time, a recording that arrives after its deadline
 still announces the overdue alert it should have had, then resolves it as
 late: live consumption and a replay from the start announce the same alerts.
+
+Victim-support referrals (``monitor.domain.referral``) are announced from the
+incident that owns them (the crime's first-named incident) as soon as its
+report and the crime record are both known; they are recorded in
+``announced.referred`` like every other announcement, so each is said once.
 """
 
 from __future__ import annotations
