@@ -4,9 +4,10 @@
 - ``migrate``  bring the ledger database schema up to date
 - ``simulate`` produce a realistic stream of incidents and crime records
 - ``demo``     all of it on embedded defaults, on an accelerated clock
-- ``schemas``  write (or ``--check``) the JSON Schemas of the event contract
+- ``schemas``  write (or ``--check``) the JSON Schemas and the AsyncAPI document
 - ``board``    serve the supervisors' live board
 - ``users``    add, remove and list the board's users, and set their roles
+- ``subscribe`` print a topic's events as a partner sees them
 """
 
 from __future__ import annotations
@@ -104,8 +105,37 @@ def _parser() -> argparse.ArgumentParser:
     schemas.add_argument(
         "--check", action="store_true", help="fail if the committed schemas differ from the models"
     )
+    schemas.add_argument(
+        "--publish",
+        action="store_true",
+        help="make the current schemas the published contract (schemas/published); "
+        "refused if that would break subscribers",
+    )
+    _add_subscribe(sub)
     _add_board_commands(sub)
     return parser
+
+
+def _add_subscribe(sub: argparse._SubParsersAction) -> None:
+    subscribe = sub.add_parser(
+        "subscribe", help="print a topic's events as a partner sees them (Ctrl-C stops)"
+    )
+    subscribe.add_argument("topic", metavar="TOPIC", help="e.g. victim-referrals")
+    subscribe.add_argument(
+        "--json", action="store_true", help="one CloudEvent per line, exactly as published"
+    )
+    subscribe.add_argument(
+        "--from-beginning", action="store_true", help="read from the start, not only new events"
+    )
+    subscribe.add_argument(
+        "--max", type=int, default=None, metavar="N", help="stop after N events (exit 0)"
+    )
+    subscribe.add_argument(
+        "--timeout",
+        type=_duration_arg,
+        default=None,
+        help="stop after this long without an event (e.g. 10s); exit 1 if --max was not reached",
+    )
 
 
 def _add_board_commands(sub: argparse._SubParsersAction) -> None:
@@ -137,7 +167,14 @@ def main(argv: list[str] | None = None) -> int:
         raise
 
 
-_KNOWN_FAILURES = {"TopologyError", "LedgerNotMigrated", "EmbeddedBrokerError", "OperationalError"}
+_KNOWN_FAILURES = {
+    "TopologyError",
+    "LedgerNotMigrated",
+    "EmbeddedBrokerError",
+    "OperationalError",
+    "SubscribeError",
+    "NoBrokersAvailable",
+}
 
 
 def _worker(args: argparse.Namespace) -> int:
@@ -170,17 +207,33 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _schemas(args: argparse.Namespace) -> int:
+    from monitor.adapters.bank_holidays import EnglandAndWalesWorkingDays
+    from schemas import asyncapi
+    from schemas.envelope import DEFAULT_SCHEMA_BASE
     from schemas.export import JSON_DIR, stale, write
+    from streams.examples import examples
 
+    # The document's examples use the default schema base, so it never depends on settings.
+    samples = examples(EnglandAndWalesWorkingDays(), DEFAULT_SCHEMA_BASE)
     if args.check:
-        changed = stale()
+        changed = stale() + (["asyncapi.json"] if asyncapi.stale(samples) else [])
         if changed:
             print("stale JSON Schemas (run `cdi-monitor schemas`): " + ", ".join(changed))
             return 1
-        print(f"JSON Schemas in {JSON_DIR} match the models")
+        print(f"JSON Schemas in {JSON_DIR} and {asyncapi.DOCUMENT} match the models")
         return 0
     for name in write():
         print(JSON_DIR / name)
+    print(asyncapi.write(samples))
+    if args.publish:
+        from schemas.compatibility import PUBLISHED_DIR, publish
+
+        try:
+            names = publish()
+        except ValueError as exc:
+            print(f"cdi-monitor: {exc}", file=sys.stderr)
+            return 1
+        print(f"published {len(names)} schemas to {PUBLISHED_DIR}")
     return 0
 
 
@@ -196,6 +249,19 @@ def _users(args: argparse.Namespace) -> int:
     return run_users(load_settings(), args)
 
 
+def _subscribe(args: argparse.Namespace) -> int:
+    from monitor.subscribe import subscribe
+
+    return subscribe(
+        load_settings(),
+        args.topic,
+        json_lines=args.json,
+        from_beginning=args.from_beginning,
+        max_events=args.max,
+        idle_timeout=None if args.timeout is None else args.timeout.total_seconds(),
+    )
+
+
 _COMMANDS = {
     "worker": _worker,
     "migrate": _migrate,
@@ -204,6 +270,7 @@ _COMMANDS = {
     "schemas": _schemas,
     "board": _board,
     "users": _users,
+    "subscribe": _subscribe,
 }
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ Durations accept seconds (``86400``), a number with a unit (``24h``, ``30m``,
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -22,6 +22,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from monitor.domain.policy import TimelinessPolicy
+from monitor.domain.referral import ReferralPolicy
 
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _WITH_UNIT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
@@ -63,6 +64,13 @@ class Settings(BaseSettings):
     outcomes_topic: TopicName = "recording-outcomes"
     alerts_topic: TopicName = "recording-alerts"
     dead_letter_topic: TopicName = "cdi-dead-letters"
+    referrals_topic: TopicName = "victim-referrals"
+    schema_base_url: str = Field(
+        default="urn:cdi-monitor:schemas:",
+        min_length=1,
+        max_length=400,
+        description="Prefix of every event's dataschema: where schemas/json/ is published",
+    )
     topic_partitions: int = Field(default=6, ge=1, le=1000)
     topic_replication: int = Field(default=1, ge=1, le=10)
 
@@ -73,6 +81,20 @@ class Settings(BaseSettings):
     allowed_lateness: Duration = Field(
         default=timedelta(0),
         description="How late, in event time, an input may reach Kafka and still count in time",
+    )
+
+    # Victim-support referrals (the Victims' Code: 2 working days from the report).
+    referral_working_days: int = Field(default=2, ge=1, le=30)
+    referral_end_of_day: time = Field(
+        default=time(17, 0), description="Local time (Europe/London) a working day ends"
+    )
+    referral_consent_offence_groups: str = Field(
+        default="sexual_offences,domestic_abuse",
+        description="Comma-separated offence groups whose referrals need explicit consent",
+    )
+    referral_consent_incident_categories: str = Field(
+        default="sexual_offence,domestic_abuse",
+        description="Comma-separated incident categories whose referrals need explicit consent",
     )
 
     # The stream processor.
@@ -153,13 +175,48 @@ class Settings(BaseSettings):
             raise ValueError("CDI_WARNING_BEFORE must be shorter than CDI_RECORDING_TARGET")
         return self
 
+    @field_validator("referral_end_of_day")
+    @classmethod
+    def _local_time(cls, value: time) -> time:
+        if value.tzinfo is not None:
+            raise ValueError("must be a local time without an offset, e.g. 17:00")
+        return value
+
+    @field_validator("referral_consent_offence_groups", "referral_consent_incident_categories")
+    @classmethod
+    def _slugs(cls, value: str) -> str:
+        for item in _comma_list(value):
+            if not re.fullmatch(r"[a-z0-9][a-z0-9_]*", item):
+                raise ValueError(f"{item!r} is not an offence group or category name")
+        return value
+
     @property
     def policy(self) -> TimelinessPolicy:
         return TimelinessPolicy(
             target=self.recording_target,
             warning=self.warning_before,
             retention=self.state_retention,
+            referrals=self.referral_policy,
         )
+
+    @property
+    def referral_policy(self) -> ReferralPolicy:
+        # Imported here: the calendar adapter loads the holidays package.
+        from monitor.adapters.bank_holidays import EnglandAndWalesWorkingDays
+
+        return ReferralPolicy(
+            calendar=EnglandAndWalesWorkingDays(),
+            working_days=self.referral_working_days,
+            end_of_day=self.referral_end_of_day,
+            consent_offence_groups=frozenset(_comma_list(self.referral_consent_offence_groups)),
+            consent_incident_categories=frozenset(
+                _comma_list(self.referral_consent_incident_categories)
+            ),
+        )
+
+
+def _comma_list(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 class SettingsError(Exception):

@@ -38,7 +38,21 @@ class CrimeRecordedData(Data):
     ] = Field(description="Home Office offence code", examples=["8N", "105A"])
     offence_group: Slug = Field(examples=["violence_against_the_person"])
     victim_ref: VictimRef | None = None
-    victim_consents_to_referral: bool | None = None
+    victim_consents_to_referral: bool | None = Field(
+        default=None,
+        description="The victim's answer to a referral to victim support: true (consents), "
+        "false (declined) or absent (not asked or not recorded)",
+    )
+    domestic_abuse: bool | None = Field(
+        default=None,
+        description="The crime is flagged domestic abuse-related; its referral needs explicit "
+        "consent. Optional; added in contract 1.1",
+    )
+    victim_bereaved_relative: bool | None = Field(
+        default=None,
+        description="The victim reference is a bereaved relative (homicide, death by driving); "
+        "the referral needs explicit consent. Optional; added in contract 1.1",
+    )
 
 
 class CrimeCancelledData(Data):

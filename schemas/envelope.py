@@ -64,3 +64,17 @@ class OutputData(BaseModel):
     """Payloads we publish: exactly the documented fields."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+DEFAULT_SCHEMA_BASE = "urn:cdi-monitor:schemas:"
+"""Where published schemas live unless ``CDI_SCHEMA_BASE_URL`` says otherwise.
+
+``dataschema`` is this base followed by the schema's file name in
+``schemas/json/``; an operator serving that folder over HTTP sets the base to
+its URL so that ``dataschema`` resolves.
+"""
+
+
+def dataschema_for(event_type: str, base: str = DEFAULT_SCHEMA_BASE) -> str:
+    """The ``dataschema`` of an event type: its JSON Schema's file name under ``base``."""
+    return f"{base}{event_type}.schema.json"

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from schemas import alerts, crimes, dead_letters, incidents, outcomes
+from schemas import alerts, crimes, dead_letters, incidents, outcomes, referrals
 
 JSON_DIR = Path(__file__).parent / "json"
 
@@ -29,6 +29,10 @@ OUTPUTS: dict[str, type[BaseModel]] = {
     "cdi.recording.overdue": alerts.RecordingOverdue,
     "cdi.recording.resolved": alerts.RecordingResolved,
     "cdi.input.rejected": dead_letters.InputRejected,
+    "cdi.victim.referral_due": referrals.ReferralDue,
+    "cdi.victim.referral_withheld": referrals.ReferralWithheld,
+    "cdi.victim.referral_at_risk": referrals.ReferralAtRisk,
+    "cdi.victim.referral_window_missed": referrals.ReferralWindowMissed,
 }
 
 

@@ -22,6 +22,20 @@ class Internal(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class VictimRecord(Internal):
+    """A crime's victim, for the referral owned by the crime's first-named incident."""
+
+    crime_id: str
+    event_id: str
+    recorded_at: Timestamp
+    offence_code: str
+    offence_group: str
+    victim_ref: str
+    consents: bool | None = None
+    domestic_abuse: bool | None = None
+    bereaved_relative: bool | None = None
+
+
 class CrimeLinkMessage(Internal):
     """One incident named by a crime record, routed to that incident's partition."""
 
@@ -30,6 +44,7 @@ class CrimeLinkMessage(Internal):
     incident_id: str
     crime_id: str
     recorded_at: Timestamp
+    victim: VictimRecord | None = None
 
 
 class RerouteMessage(Internal):
@@ -91,6 +106,7 @@ class AnnouncedRecord(Internal):
     overdue: bool = False
     resolved: bool = False
     closed_without_crime: bool = False
+    referred: list[str] = Field(default_factory=list)
 
 
 class IncidentRecord(Internal):
@@ -107,6 +123,7 @@ class IncidentRecord(Internal):
     closed_as_recorded: ClosureRecord | None = None
     last_event_at: Timestamp | None = None
     announced: AnnouncedRecord = AnnouncedRecord()
+    victims: list[VictimRecord] = Field(default_factory=list)
     trigger: tuple[str, int] | None = Field(
         default=None, description="Topic and offset of the message that last changed the state"
     )

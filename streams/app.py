@@ -123,6 +123,7 @@ def build(
         Stream.OUTCOMES: app.topic(topology.outcomes, **_RAW),
         Stream.ALERTS: app.topic(topology.alerts, **_RAW),
         Stream.DEAD_LETTERS: app.topic(topology.dead_letters, **_RAW),
+        Stream.REFERRALS: app.topic(topology.referrals, **_RAW),
     }
     table = app.Table(
         "incidents",
@@ -138,6 +139,7 @@ def build(
         ledger=ledger_topic,
         source=settings.event_source,
         metrics=metrics,
+        schema_base=settings.schema_base_url,
     )
     store = TableIncidentStore(table)
     partition_of = lambda key: partition_for(key, topology.partitions)  # noqa: E731

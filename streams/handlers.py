@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from faust.types import TP, EventT, Message
 from pydantic import TypeAdapter, ValidationError
 
-from monitor.adapters.state_codec import from_record
+from monitor.adapters.state_codec import from_record, victim_of_record
 from monitor.application.ledger import (
     AlertRow,
     CrimeRow,
@@ -163,6 +163,7 @@ class ClockHandler:
                     incident_id=routed.incident_id,
                     crime_id=routed.crime_id,
                     recorded_at=routed.recorded_at,
+                    victim=None if routed.victim is None else victim_of_record(routed.victim),
                 )
                 await self._apply(link, message.partition)
             case RerouteMessage():
@@ -320,6 +321,8 @@ class LedgerSink:
                             offence_group=data.offence_group,
                             victim_ref=data.victim_ref,
                             victim_consents_to_referral=data.victim_consents_to_referral,
+                            domestic_abuse=data.domestic_abuse,
+                            victim_bereaved_relative=data.victim_bereaved_relative,
                         )
                     )
                     crimes[crime_row.crime_id] = merge_crime(

@@ -90,6 +90,8 @@ def decode_crime_event(raw: bytes | None, *, max_bytes: int) -> CrimeRecorded | 
                 offence_group=d.offence_group,
                 victim_ref=d.victim_ref,
                 victim_consents_to_referral=d.victim_consents_to_referral,
+                domestic_abuse=d.domestic_abuse,
+                victim_bereaved_relative=d.victim_bereaved_relative,
             )
         case crime_wire.CrimeCancelled(id=event_id, data=d):
             return CrimeCancelled(

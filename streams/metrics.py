@@ -16,6 +16,12 @@ from monitor.domain.outcomes import (
     Fact,
     RecordingMeasured,
 )
+from monitor.domain.referral import (
+    ReferralAtRisk,
+    ReferralDue,
+    ReferralWindowMissed,
+    ReferralWithheld,
+)
 
 # Minutes to a week and more; 72,000 s is the default warning point (20 h) and
 # 86,400 s the 24-hour target, so "recorded within 24 h" is one bucket read.
@@ -117,6 +123,32 @@ class Metrics:
             "cdi_ledger_write_errors", "Failed attempts to write a ledger batch", registry=r
         )
 
+        self.add_referral_metrics()
+
+    def add_referral_metrics(self) -> None:
+        r = self.registry
+        self.referrals_due = Counter(
+            "cdi_referrals_due", "Victim-support referrals due", ["force"], registry=r
+        )
+        self.referrals_withheld = Counter(
+            "cdi_referrals_withheld",
+            "Victim-support referrals withheld for want of consent",
+            ["force", "reason"],
+            registry=r,
+        )
+        self.referrals_at_risk = Counter(
+            "cdi_referrals_at_risk",
+            "Crimes recorded with at least half their referral window spent",
+            ["force"],
+            registry=r,
+        )
+        self.referrals_window_missed = Counter(
+            "cdi_referrals_window_missed",
+            "Crimes recorded after their referral was due",
+            ["force"],
+            registry=r,
+        )
+
     def count_fact(self, fact: Fact) -> None:
         match fact:
             case RecordingMeasured(report=report, measurement=m):
@@ -135,6 +167,15 @@ class Metrics:
                 self.alerts_resolved.labels(resolution.value, str(late).lower()).inc()
             case ClosedWithoutCrime(report=report, closure=closure):
                 self.closed_without_crime.labels(report.force, closure.closing_code.value).inc()
+            case ReferralDue(referral=referral):
+                self.referrals_due.labels(referral.report.force).inc()
+            case ReferralWithheld(referral=referral):
+                reason = referral.withheld.value if referral.withheld else "unknown"
+                self.referrals_withheld.labels(referral.report.force, reason).inc()
+            case ReferralAtRisk(referral=referral):
+                self.referrals_at_risk.labels(referral.report.force).inc()
+            case ReferralWindowMissed(referral=referral):
+                self.referrals_window_missed.labels(referral.report.force).inc()
 
     def expect_rejections(self, topics: Iterable[str], reasons: Iterable[str]) -> None:
         """Export every (topic, reason) of ``cdi_events_rejected_total`` at 0 from the start.

@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
+from functools import partial
 
 from monitor.domain.incident import Report
 from monitor.domain.outcomes import (
@@ -23,8 +24,15 @@ from monitor.domain.outcomes import (
     Fact,
     RecordingMeasured,
 )
-from schemas import alerts, dead_letters, outcomes
-from schemas.envelope import CloudEvent
+from monitor.domain.referral import (
+    Referral,
+    ReferralAtRisk,
+    ReferralDue,
+    ReferralWindowMissed,
+    ReferralWithheld,
+)
+from schemas import alerts, dead_letters, outcomes, referrals
+from schemas.envelope import DEFAULT_SCHEMA_BASE, CloudEvent, dataschema_for
 from schemas.incidents import Channel, ClosingCode
 from streams.inbound import Rejected
 
@@ -37,6 +45,7 @@ class Stream(Enum):
     OUTCOMES = "outcomes"
     ALERTS = "alerts"
     DEAD_LETTERS = "dead_letters"
+    REFERRALS = "referrals"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +76,14 @@ def _incident_facts(incident_id: str, report: Report, deadline: datetime) -> dic
     )
 
 
-def _envelope(source: str, event_type: str, event_id: str, time: datetime, subject: str) -> dict:
+def _envelope(
+    source: str,
+    event_type: str,
+    event_id: str,
+    time: datetime,
+    subject: str,
+    schema_base: str = DEFAULT_SCHEMA_BASE,
+) -> dict:
     return dict(
         specversion="1.0",
         id=event_id,
@@ -75,6 +91,7 @@ def _envelope(source: str, event_type: str, event_id: str, time: datetime, subje
         type=event_type,
         time=_utc(time),
         subject=subject,
+        dataschema=dataschema_for(event_type, schema_base),
     )
 
 
@@ -82,14 +99,17 @@ def _dump(event: CloudEvent) -> bytes:
     return event.model_dump_json(exclude_none=False).encode()
 
 
-def encode_fact(fact: Fact, *, source: str) -> Outgoing:
+def encode_fact(fact: Fact, *, source: str, schema_base: str = DEFAULT_SCHEMA_BASE) -> Outgoing:
     """The CloudEvent announcing one fact, keyed by its incident."""
+    if isinstance(fact, ReferralDue | ReferralWithheld | ReferralAtRisk | ReferralWindowMissed):
+        return encode_referral(fact, source=source, schema_base=schema_base)
+    envelope = partial(_envelope, schema_base=schema_base)
     match fact:
         case RecordingMeasured():
             kind = "cdi.recording.measured"
             m = fact.measurement
             event: CloudEvent = outcomes.RecordingMeasured(
-                **_envelope(
+                **envelope(
                     source,
                     kind,
                     _event_id(kind, fact.incident_id, fact.crime_id),
@@ -110,7 +130,7 @@ def encode_fact(fact: Fact, *, source: str) -> Outgoing:
         case ClosedWithoutCrime():
             kind = "cdi.incident.closed_without_crime"
             event = outcomes.IncidentClosedWithoutCrime(
-                **_envelope(
+                **envelope(
                     source,
                     kind,
                     _event_id(kind, fact.incident_id),
@@ -128,7 +148,7 @@ def encode_fact(fact: Fact, *, source: str) -> Outgoing:
         case AlertRaised(kind=AlertKind.DUE_SOON):
             kind = "cdi.recording.due_soon"
             event = alerts.RecordingDueSoon(
-                **_envelope(
+                **envelope(
                     source, kind, _event_id(kind, fact.alert_id), fact.raised_at, fact.incident_id
                 ),
                 data=alerts.RecordingDueSoonData(
@@ -142,7 +162,7 @@ def encode_fact(fact: Fact, *, source: str) -> Outgoing:
         case AlertRaised(kind=AlertKind.OVERDUE):
             kind = "cdi.recording.overdue"
             event = alerts.RecordingOverdue(
-                **_envelope(
+                **envelope(
                     source, kind, _event_id(kind, fact.alert_id), fact.raised_at, fact.incident_id
                 ),
                 data=alerts.RecordingOverdueData(
@@ -155,7 +175,7 @@ def encode_fact(fact: Fact, *, source: str) -> Outgoing:
         case AlertResolved():
             kind = "cdi.recording.resolved"
             event = alerts.RecordingResolved(
-                **_envelope(
+                **envelope(
                     source, kind, _event_id(kind, fact.alert_id), fact.resolved_at, fact.incident_id
                 ),
                 data=alerts.RecordingResolvedData(
@@ -183,6 +203,7 @@ def encode_dead_letter(
     key: bytes | None,
     value: bytes | None,
     received_at: datetime,
+    schema_base: str = DEFAULT_SCHEMA_BASE,
 ) -> Outgoing:
     """The dead letter for one rejected input: the original bytes, where they came from, and why."""
     kind = "cdi.input.rejected"
@@ -193,6 +214,7 @@ def encode_dead_letter(
             _event_id(kind, topic, str(partition), str(offset)),
             received_at,
             f"{topic}/{partition}/{offset}",
+            schema_base,
         ),
         data=dead_letters.InputRejectedData(
             reason=rejected.reason,
@@ -211,3 +233,86 @@ def encode_dead_letter(
         ),
     )
     return Outgoing(Stream.DEAD_LETTERS, f"{topic}/{partition}", _dump(event), kind)
+
+
+_REFERRAL_TYPES = {
+    ReferralDue: "cdi.victim.referral_due",
+    ReferralWithheld: "cdi.victim.referral_withheld",
+    ReferralAtRisk: "cdi.victim.referral_at_risk",
+    ReferralWindowMissed: "cdi.victim.referral_window_missed",
+}
+
+
+def _referral_facts(r: Referral) -> dict:
+    return dict(
+        incident_id=r.incident_id,
+        crime_id=r.crime_id,
+        force=r.report.force,
+        division=r.report.division,
+        offence_code=r.victim.offence_code,
+        offence_group=r.victim.offence_group,
+        reported_at=_utc(r.report.reported_at),
+        recorded_at=_utc(r.recorded_at),
+        referral_due_by=r.due_by,  # keeps its Europe/London offset: "17:00" reads as 17:00
+        window_spent=round(r.window_spent, 6),
+        remaining_seconds=r.remaining_seconds,
+    )
+
+
+def encode_referral(
+    fact: ReferralDue | ReferralWithheld | ReferralAtRisk | ReferralWindowMissed,
+    *,
+    source: str,
+    schema_base: str = DEFAULT_SCHEMA_BASE,
+) -> Outgoing:
+    """A referral event, keyed and subjected by the crime's first-named incident.
+
+    Its id is derived from the type and the crime (a crime is referred from
+    one incident only), and its time is the crime's ``recorded_at``, the
+    moment the referral became possible. Only ``referral_due`` carries the
+    victim reference.
+    """
+    r = fact.referral
+    kind = _REFERRAL_TYPES[type(fact)]
+    envelope = _envelope(
+        source, kind, _event_id(kind, r.crime_id), r.recorded_at, r.incident_id, schema_base
+    )
+    status = (
+        referrals.ReferralStatus.DUE if r.withheld is None else referrals.ReferralStatus.WITHHELD
+    )
+    event: CloudEvent
+    match fact:
+        case ReferralDue():
+            event = referrals.ReferralDue(
+                **envelope,
+                data=referrals.ReferralDueData(
+                    **_referral_facts(r),
+                    victim_ref=r.victim.victim_ref,
+                    victim_consents_to_referral=r.victim.consents,
+                    consent_required_because=list(r.consent_required_because),
+                ),
+            )
+        case ReferralWithheld():
+            assert r.withheld is not None  # noqa: S101
+            event = referrals.ReferralWithheld(
+                **envelope,
+                data=referrals.ReferralWithheldData(
+                    **_referral_facts(r),
+                    reason=referrals.WithheldReason(r.withheld.value),
+                    consent_required_because=list(r.consent_required_because),
+                ),
+            )
+        case ReferralAtRisk():
+            event = referrals.ReferralAtRisk(
+                **envelope, data=referrals.ReferralAtRiskData(**_referral_facts(r), referral=status)
+            )
+        case ReferralWindowMissed():
+            event = referrals.ReferralWindowMissed(
+                **envelope,
+                data=referrals.ReferralWindowMissedData(
+                    **_referral_facts(r),
+                    referral=status,
+                    missed_by_seconds=-r.remaining_seconds,
+                ),
+            )
+    return Outgoing(Stream.REFERRALS, r.incident_id, _dump(event), kind)

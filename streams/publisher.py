@@ -6,10 +6,11 @@ from datetime import datetime
 
 from faust.types import Message, TopicT
 
-from monitor.adapters.state_codec import to_record
+from monitor.adapters.state_codec import to_record, victim_record
 from monitor.application.recording_clock import Changes
 from monitor.domain.inputs import CrimeCancelled, CrimeLinked, CrimeRecorded
 from schemas.crimes import CrimeCancelledData, CrimeRecordedData
+from schemas.envelope import DEFAULT_SCHEMA_BASE
 from schemas.internal import (
     CrimeLinkMessage,
     LedgerCrimeCancelled,
@@ -32,17 +33,19 @@ class Publisher:
         ledger: TopicT,
         source: str,
         metrics: Metrics,
+        schema_base: str = DEFAULT_SCHEMA_BASE,
     ) -> None:
         self.outputs = outputs
         self.links = links
         self.ledger = ledger
         self.source = source
         self.metrics = metrics
+        self.schema_base = schema_base
 
     async def announce(self, changes: Changes) -> None:
         """Publish the facts, then the changed states for the ledger."""
         for fact in changes.facts:
-            out = encode_fact(fact, source=self.source)
+            out = encode_fact(fact, source=self.source, schema_base=self.schema_base)
             await self.outputs[out.stream].send(key=out.key.encode(), value=out.value)
             self.metrics.count_fact(fact)
         for state in changes.changed:
@@ -57,6 +60,7 @@ class Publisher:
             incident_id=link.incident_id,
             crime_id=link.crime_id,
             recorded_at=link.recorded_at,
+            victim=None if link.victim is None else victim_record(link.victim),
         )
         await self.links.send(
             key=link.incident_id.encode(), value=message.model_dump_json().encode()
@@ -85,6 +89,8 @@ class Publisher:
                         offence_group=crime.offence_group,
                         victim_ref=crime.victim_ref,
                         victim_consents_to_referral=crime.victim_consents_to_referral,
+                        domestic_abuse=crime.domestic_abuse,
+                        victim_bereaved_relative=crime.victim_bereaved_relative,
                     ),
                 )
             case CrimeCancelled():
@@ -111,6 +117,7 @@ class Publisher:
             key=message.key if isinstance(message.key, bytes | None) else None,
             value=message.value if isinstance(message.value, bytes) else None,
             received_at=received_at,
+            schema_base=self.schema_base,
         )
         await self.outputs[Stream.DEAD_LETTERS].send(key=out.key.encode(), value=out.value)
         self.metrics.events_rejected.labels(message.topic, rejected.kind.value).inc()

@@ -43,6 +43,7 @@ class Topology:
     # partition's last batch, not its end, so a table recovering its changelog
     # would stop short. With one record per batch the two are the same.
     one_record_per_batch: bool = False
+    referrals: str = "victim-referrals"
 
     @classmethod
     def from_settings(
@@ -63,6 +64,7 @@ class Topology:
             partitions=partitions,
             crime_partitions=crime_partitions,
             one_record_per_batch=one_record_per_batch,
+            referrals=settings.referrals_topic,
         )
 
 
@@ -104,6 +106,7 @@ def ensure_topics(settings: Settings) -> Topology:
             draft.outcomes,
             draft.alerts,
             draft.dead_letters,
+            draft.referrals,
         ]
         _create(admin, settings, external, settings.topic_partitions, {})
         counts = partition_counts(admin, [draft.incidents, draft.crime_records])

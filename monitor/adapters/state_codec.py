@@ -15,7 +15,7 @@ from monitor.domain.incident import (
     Recording,
     Report,
 )
-from monitor.domain.inputs import ClosingCode
+from monitor.domain.inputs import ClosingCode, CrimeVictim
 from schemas.internal import (
     AnnouncedRecord,
     CategoryChangeRecord,
@@ -23,6 +23,7 @@ from schemas.internal import (
     IncidentRecord,
     RecordingRecord,
     ReportRecord,
+    VictimRecord,
 )
 
 
@@ -63,7 +64,9 @@ def to_record(state: IncidentState) -> IncidentRecord:
             overdue=a.overdue,
             resolved=a.resolved,
             closed_without_crime=a.closed_without_crime,
+            referred=sorted(a.referred),
         ),
+        victims=[victim_record(v) for v in state.victims],
     )
 
 
@@ -98,7 +101,37 @@ def from_record(record: IncidentRecord) -> IncidentState:
             overdue=a.overdue,
             resolved=a.resolved,
             closed_without_crime=a.closed_without_crime,
+            referred=frozenset(a.referred),
         ),
+        victims=tuple(victim_of_record(v) for v in record.victims),
+    )
+
+
+def victim_record(victim: CrimeVictim) -> VictimRecord:
+    return VictimRecord(
+        crime_id=victim.crime_id,
+        event_id=victim.event_id,
+        recorded_at=victim.recorded_at,
+        offence_code=victim.offence_code,
+        offence_group=victim.offence_group,
+        victim_ref=victim.victim_ref,
+        consents=victim.consents,
+        domestic_abuse=victim.domestic_abuse,
+        bereaved_relative=victim.bereaved_relative,
+    )
+
+
+def victim_of_record(record: VictimRecord) -> CrimeVictim:
+    return CrimeVictim(
+        crime_id=record.crime_id,
+        event_id=record.event_id,
+        recorded_at=record.recorded_at,
+        offence_code=record.offence_code,
+        offence_group=record.offence_group,
+        victim_ref=record.victim_ref,
+        consents=record.consents,
+        domestic_abuse=record.domestic_abuse,
+        bereaved_relative=record.bereaved_relative,
     )
 
 

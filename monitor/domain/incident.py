@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from monitor.domain.inputs import (
     ClosingCode,
     CrimeLinked,
+    CrimeVictim,
     IncidentClosed,
     IncidentInput,
     IncidentReported,
@@ -72,6 +73,8 @@ class Announced:
     overdue: bool = False
     resolved: bool = False
     closed_without_crime: bool = False
+    referred: frozenset[str] = frozenset()
+    """Crimes whose victim-support referral has been announced."""
 
     @property
     def alert_open(self) -> bool:
@@ -99,6 +102,8 @@ class IncidentState:
     closed_as_recorded: Closure | None = None
     last_event_at: datetime | None = None
     announced: Announced = field(default_factory=Announced)
+    victims: tuple[CrimeVictim, ...] = ()
+    """Crimes with a victim that name this incident first (it owns their referrals), by id."""
 
     @property
     def crime_related_since(self) -> datetime | None:
@@ -133,6 +138,17 @@ def _closure_order(c: Closure) -> tuple[Any, ...]:
 
 def _change_order(c: CategoryChange) -> tuple[Any, ...]:
     return (c.changed_at, c.event_id, c.category)
+
+
+def _victim_order(v: CrimeVictim) -> tuple[Any, ...]:
+    return (v.recorded_at, v.event_id, repr(v))
+
+
+def _with_victim(victims: tuple[CrimeVictim, ...], victim: CrimeVictim) -> tuple[CrimeVictim, ...]:
+    """Add a crime's victim, one per crime id (the earliest event if a crime is sent twice)."""
+    by_crime = {v.crime_id: v for v in victims}
+    by_crime[victim.crime_id] = _earliest(by_crime.get(victim.crime_id), victim, _victim_order)
+    return tuple(by_crime[crime_id] for crime_id in sorted(by_crime))
 
 
 def _earliest(current: T | None, candidate: T, key: Callable[[T], Any]) -> T:
@@ -211,7 +227,10 @@ def _(event: CrimeLinked, state: IncidentState) -> IncidentState:
     # The first recording counts: the earliest by recorded time, ties broken by
     # crime id so that arrival order never decides.
     earliest = _earliest(state.recording, recording, key=_recording_order)
-    return replace(state, recording=earliest)
+    state = replace(state, recording=earliest)
+    if event.victim is not None:
+        state = replace(state, victims=_with_victim(state.victims, event.victim))
+    return state
 
 
 def join(a: IncidentState, b: IncidentState) -> IncidentState:
@@ -248,7 +267,11 @@ def join(a: IncidentState, b: IncidentState) -> IncidentState:
         overdue=a.announced.overdue or b.announced.overdue,
         resolved=a.announced.resolved or b.announced.resolved,
         closed_without_crime=a.announced.closed_without_crime or b.announced.closed_without_crime,
+        referred=a.announced.referred | b.announced.referred,
     )
+    victims = a.victims
+    for victim in b.victims:
+        victims = _with_victim(victims, victim)
     return IncidentState(
         incident_id=a.incident_id,
         report=first(a.report, b.report, _report_order),
@@ -260,6 +283,7 @@ def join(a: IncidentState, b: IncidentState) -> IncidentState:
         closed_as_recorded=first(a.closed_as_recorded, b.closed_as_recorded, _closure_order),
         last_event_at=_optional(max, a.last_event_at, b.last_event_at),
         announced=announced,
+        victims=victims,
     )
 
 

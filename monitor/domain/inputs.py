@@ -75,6 +75,44 @@ class CrimeRecorded:
     offence_group: str
     victim_ref: str | None = None
     victim_consents_to_referral: bool | None = None
+    domestic_abuse: bool | None = None
+    victim_bereaved_relative: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CrimeVictim:
+    """What a victim-support referral needs to know of a crime with a victim.
+
+    Carried only to the crime's first-named incident: that incident owns the
+    referral, so a crime naming several incidents is referred once.
+    """
+
+    crime_id: str
+    event_id: str
+    recorded_at: datetime
+    offence_code: str
+    offence_group: str
+    victim_ref: str
+    consents: bool | None = None
+    domestic_abuse: bool | None = None
+    bereaved_relative: bool | None = None
+
+
+def victim_of(crime: CrimeRecorded) -> CrimeVictim | None:
+    """The crime's victim for referral purposes, or None when it names no victim."""
+    if crime.victim_ref is None:
+        return None
+    return CrimeVictim(
+        crime_id=crime.crime_id,
+        event_id=crime.event_id,
+        recorded_at=crime.recorded_at,
+        offence_code=crime.offence_code,
+        offence_group=crime.offence_group,
+        victim_ref=crime.victim_ref,
+        consents=crime.victim_consents_to_referral,
+        domestic_abuse=crime.domestic_abuse,
+        bereaved_relative=crime.victim_bereaved_relative,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +133,7 @@ class CrimeLinked:
     incident_id: str
     crime_id: str
     recorded_at: datetime
+    victim: CrimeVictim | None = None
 
 
 IncidentInput = IncidentReported | IncidentUpdated | IncidentClosed | CrimeLinked
@@ -105,17 +144,20 @@ def links_of(crime: CrimeRecorded) -> tuple[CrimeLinked, ...]:
     """Each distinct incident a crime names is measured on its own.
 
     A crime that names no incident gives no links: it cannot be measured and
-    is counted as unlinked.
+    is counted as unlinked. The victim, if any, travels only with the link to
+    the first-named incident, which owns the crime's referral.
     """
     seen: dict[str, None] = dict.fromkeys(crime.incident_ids)
+    victim = victim_of(crime)
     return tuple(
         CrimeLinked(
             event_id=crime.event_id,
             incident_id=incident_id,
             crime_id=crime.crime_id,
             recorded_at=crime.recorded_at,
+            victim=victim if position == 0 else None,
         )
-        for incident_id in seen
+        for position, incident_id in enumerate(seen)
     )
 
 

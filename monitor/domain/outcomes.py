@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from monitor.domain.incident import Closure, Report
 from monitor.domain.measure import Measurement
+from monitor.domain.referral import ReferralFact
 
 _ALERT_NAMESPACE = uuid.UUID("6f1c1f0e-4a8e-5b8e-9d3c-2a1b7f3e9c10")
 
@@ -102,4 +103,4 @@ class ClosedWithoutCrime:
         return self.closure.closed_at > self.deadline
 
 
-Fact = RecordingMeasured | AlertRaised | AlertResolved | ClosedWithoutCrime
+Fact = RecordingMeasured | AlertRaised | AlertResolved | ClosedWithoutCrime | ReferralFact

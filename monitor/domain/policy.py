@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from monitor.domain.referral import ReferralPolicy
+
 NCRS_RECORDING_TARGET = timedelta(hours=24)
 """National Crime Recording Standard: record within 24 hours of the report."""
 
@@ -18,11 +20,14 @@ class TimelinessPolicy:
       below this (4 h by default).
     - ``retention``: how long, in event time, a settled incident is kept in the
       live state after its last event, in case a late event still refers to it.
+    - ``referrals``: how victim-support referrals are timed and consented;
+      None announces no referrals.
     """
 
     target: timedelta = NCRS_RECORDING_TARGET
     warning: timedelta = timedelta(hours=4)
     retention: timedelta = timedelta(days=35)
+    referrals: ReferralPolicy | None = None
 
     def __post_init__(self) -> None:
         if self.target <= timedelta(0):

@@ -9,6 +9,11 @@ stopped by then (a recording, or a closing with a non-crime code). Because the
 facts are defined in event time, a recording that arrives after its deadline
 still announces the overdue alert it should have had, then resolves it as
 late: live consumption and a replay from the start announce the same alerts.
+
+Victim-support referrals (``monitor.domain.referral``) are announced from the
+incident that owns them (the crime's first-named incident) as soon as its
+report and the crime record are both known; they are recorded in
+``announced.referred`` like every other announcement, so each is said once.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from monitor.domain.outcomes import (
     Resolution,
 )
 from monitor.domain.policy import TimelinessPolicy
+from monitor.domain.referral import ReferralFact, assess, referral_facts
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +106,13 @@ def advance(
         facts.append(_measured(state, report, recording, policy))
         announced = replace(announced, measured_crime=recording.crime_id)
 
+    # Referrals depend only on the report and the crime record, never on now.
+    referrals = _referrals(state, report, policy, skip=announced.referred)
+    if referrals:
+        facts.extend(referrals)
+        referred = {f.referral.crime_id for f in referrals}
+        announced = replace(announced, referred=announced.referred | referred)
+
     plan = schedule(state, policy)
     if plan is not None and now is not None:
         if not announced.due_soon and plan.reached(plan.warn_at, now):
@@ -138,6 +151,8 @@ def announcements(state: IncidentState, policy: TimelinessPolicy) -> tuple[Fact,
     recording = state.recording
     if recording is not None and announced.measured_crime == recording.crime_id:
         facts.append(_measured(state, report, recording, policy))
+    unannounced = frozenset(v.crime_id for v in state.victims) - announced.referred
+    facts.extend(_referrals(state, report, policy, skip=unannounced))
     plan = schedule(state, policy)
     if plan is None:
         return tuple(facts)
@@ -163,6 +178,20 @@ def _measured(
         deadline=deadline_of(report, policy),
         measurement=measure(report.reported_at, recording.recorded_at, policy.target),
     )
+
+
+def _referrals(
+    state: IncidentState, report: Report, policy: TimelinessPolicy, *, skip: frozenset[str]
+) -> list[ReferralFact]:
+    """The referral facts of the victims this incident owns, except the crimes in ``skip``."""
+    if policy.referrals is None:
+        return []
+    facts: list[ReferralFact] = []
+    for victim in state.victims:
+        if victim.crime_id not in skip:
+            referral = assess(state.incident_id, report, victim, policy.referrals)
+            facts.extend(referral_facts(referral))
+    return facts
 
 
 def _resolved(state: IncidentState, plan: Schedule, *, was_overdue: bool) -> AlertResolved:

@@ -57,5 +57,17 @@ def test_the_schemas_command_finds_the_committed_schemas_current() -> None:
 
 def test_the_help_lists_every_command() -> None:
     result = cdi("--help", env={})
-    for command in ("worker", "migrate", "simulate", "demo", "schemas"):
+    for command in ("worker", "migrate", "simulate", "demo", "schemas", "subscribe"):
         assert command in result.stdout
+
+
+def test_subscribe_says_when_kafka_cannot_be_reached() -> None:
+    result = cdi(
+        "subscribe",
+        "victim-referrals",
+        "--max",
+        "1",
+        env={"CDI_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "CDI_STARTUP_TIMEOUT": "2s"},
+    )
+    assert result.returncode == 2
+    assert "cannot reach Kafka at 127.0.0.1:1" in result.stderr and "Traceback" not in result.stderr

@@ -71,6 +71,7 @@ class Result:
     measurements: dict[str, tuple[str, float, bool]]
     dead_letters: frozenset[str]
     ledger: dict[str, list[tuple]]
+    referrals: frozenset[bytes] = frozenset()
 
 
 def simulation() -> Simulation:
@@ -178,6 +179,11 @@ def collect(topics: Topics, d: Deployment, database_url: str) -> Result:
             json.loads(r.raw)["data"]["value_base64"] for r in topics.read(d.dead_letters)
         ),
         ledger=ledger,
+        referrals=frozenset(
+            r.raw
+            for r in topics.read(d.referrals)
+            if not str(r.value.get("subject", "")).startswith("BACKLOG-")
+        ),
     )
 
 
@@ -281,6 +287,9 @@ def assert_same(expected: Result, actual: Result) -> None:
     assert actual.closed_without_crime == expected.closed_without_crime
     assert actual.measurements == expected.measurements
     assert actual.dead_letters == expected.dead_letters
+    assert actual.referrals == expected.referrals, (
+        f"{len(actual.referrals ^ expected.referrals)} referral events differ"
+    )
     for table in ("incidents", "alerts", "crimes"):
         missing = set(expected.ledger[table]) ^ set(actual.ledger[table])
         assert not missing, f"{table} rows differ: {sorted(missing, key=repr)[:6]}"
@@ -293,6 +302,8 @@ def test_the_stream_is_rich_enough_to_mean_something(live) -> None:
     assert len(result.measurements) > 500
     assert any(not within for _, _, within in result.measurements.values())
     assert result.closed_without_crime
+    referral_kinds = {json.loads(r)["type"] for r in result.referrals}
+    assert {"cdi.victim.referral_due", "cdi.victim.referral_withheld"} <= referral_kinds
 
 
 def test_no_alert_is_raised_for_an_incident_recorded_before_its_alert_point(live) -> None:

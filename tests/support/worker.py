@@ -49,6 +49,10 @@ class Deployment:
     def dead_letters(self) -> str:
         return f"{self.name}-dead-letters"
 
+    @property
+    def referrals(self) -> str:
+        return f"{self.name}-victim-referrals"
+
     def create_topics(self) -> None:
         """Create the topics as a worker would, before anything is produced to them.
 
@@ -78,6 +82,7 @@ class Deployment:
             CDI_OUTCOMES_TOPIC=self.outcomes,
             CDI_ALERTS_TOPIC=self.alerts,
             CDI_DEAD_LETTER_TOPIC=self.dead_letters,
+            CDI_REFERRALS_TOPIC=self.referrals,
             CDI_TOPIC_PARTITIONS=str(self.partitions),
             CDI_TICK_INTERVAL="500ms",
             CDI_BROKER_SESSION_TIMEOUT="10s",

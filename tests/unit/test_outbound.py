@@ -42,7 +42,8 @@ def test_every_announcement_validates_against_the_model_of_its_type(fact) -> Non
     event = json.loads(out.value)
     OUTPUTS[event["type"]].model_validate_json(out.value, strict=False)
     assert event["subject"] == out.key == "INC-1"
-    assert "dataschema" not in event  # absent optional attributes are left out, not null
+    assert event["dataschema"] == f"urn:cdi-monitor:schemas:{event['type']}.schema.json"
+    assert None not in event.values()  # absent optional attributes are left out, not null
 
 
 def test_the_same_fact_encodes_to_the_same_bytes_and_id() -> None:
@@ -96,3 +97,25 @@ def test_a_dead_letter_keeps_the_original_bytes_and_where_they_came_from() -> No
         42,
     )
     assert event.data.reason == "the value is not valid JSON"
+
+
+def test_every_output_names_its_schema_under_the_configured_base() -> None:
+    base = "https://intranet.example/cdi/schemas/"
+    for fact in ALL_FACTS:
+        event = json.loads(encode_fact(fact, source="s", schema_base=base).value)
+        assert event["dataschema"] == f"{base}{event['type']}.schema.json"
+    dead = encode_dead_letter(
+        Rejected(RejectionKind.NOT_JSON, "not JSON"),
+        source="s",
+        topic="incidents",
+        partition=0,
+        offset=1,
+        timestamp=None,
+        key=None,
+        value=b"x",
+        received_at=datetime(2024, 5, 1, tzinfo=UTC),
+        schema_base=base,
+    )
+    event = json.loads(dead.value)
+    assert event["dataschema"] == f"{base}cdi.input.rejected.schema.json"
+    assert event["subject"] == "incidents/0/1"
