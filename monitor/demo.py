@@ -264,7 +264,9 @@ async def run_demo(args: argparse.Namespace) -> int:
             f"  worker    http://127.0.0.1:{port}/health and /metrics; "
             f"log {data_dir / 'worker.log'}\n"
             f"  topics    {settings.alerts_topic}, {settings.outcomes_topic}, "
-            f"{settings.dead_letter_topic}"
+            f"{settings.referrals_topic}, {settings.dead_letter_topic}\n"
+            f"            (watch one: CDI_KAFKA_BOOTSTRAP_SERVERS={broker.bootstrap} "
+            f"cdi-monitor subscribe {settings.referrals_topic} --from-beginning)"
         )
         live_board, password = await start_demo_board(settings, clock)
         board.say(
