@@ -19,6 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from monitor.application.ledger import Ledger
 from monitor.application.recording_clock import RecordingClock
 from monitor.clock import Clock
+from monitor.kafka_clients import faust_credentials
 from monitor.settings import Settings
 from schemas.dead_letters import RejectionKind
 from streams.handlers import ClockHandler, CrimeRouter, LedgerSink, WatermarkTicker
@@ -93,6 +94,7 @@ def build(
         broker=[
             f"kafka://{server.strip()}" for server in settings.kafka_bootstrap_servers.split(",")
         ],
+        broker_credentials=faust_credentials(settings),  # TLS / SASL, if configured
         store=settings.table_store,
         web_host=settings.web_host,
         web_bind=settings.web_host,
