@@ -4,6 +4,7 @@
 - ``migrate``  bring the ledger database schema up to date
 - ``simulate`` produce a realistic stream of incidents and crime records
 - ``demo``     all of it on embedded defaults, on an accelerated clock
+- ``bench``    measure throughput, latency, alert delay and memory per incident
 - ``schemas``  write (or ``--check``) the JSON Schemas of the event contract
 """
 
@@ -98,6 +99,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--seed", type=int, default=1)
 
+    bench = sub.add_parser(
+        "bench", help="measure throughput, latency, alert delay and memory (docs/benchmarks.md)"
+    )
+    from monitor.bench.command import add_arguments as add_bench_arguments
+
+    add_bench_arguments(bench)
+
     schemas = sub.add_parser("schemas", help="write the JSON Schemas of the event contract")
     schemas.add_argument(
         "--check", action="store_true", help="fail if the committed schemas differ from the models"
@@ -170,7 +178,14 @@ def _schemas(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from monitor.bench.command import run_bench
+
+    return run_bench(args, sys.argv[2:])
+
+
 _COMMANDS = {
+    "bench": _bench,
     "worker": _worker,
     "migrate": _migrate,
     "simulate": _simulate,
