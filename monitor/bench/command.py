@@ -369,4 +369,45 @@ def render(r: Report) -> str:
     ]
     for name, summary in r.profiles.items():
         lines += [f"## Profile: {name}", "", summary, ""]
+    lines += NOTES
     return "\n".join(lines)
+
+
+NOTES = [
+    "## How each figure is measured",
+    "",
+    "- **Stream**: the force simulator (`monitor/simulate`) scaled to every force in "
+    "England and Wales (15 million incidents a year): reports, updates, closings, repeat "
+    "calls, duplicates, crime records (some naming several incidents, some none), "
+    "cancellations. Encoded once, then produced with aiokafka in 1 MB batches.",
+    "- **Ceiling**: one aiokafka consumer in the bench process reads both input topics "
+    "from the start, decodes every value with `streams.inbound` (the worker's own pydantic "
+    "models and checks) and pairs crime records with reports in a dict. No state is "
+    "saved and nothing is published: it is the most a Python consumer of this broker can "
+    "do on this machine, not a design that could replace the pipeline.",
+    "- **Pipeline**: one `cdi-monitor worker` process on the same topics, with the "
+    "defaults (6 partitions, `memory://` table with its changelog, ledger in SQLite). "
+    "Throughput is the growth of its own `cdi_events_consumed_total` (plus rejected) "
+    "between the first and the last sample of `/metrics`, so start-up is not counted. "
+    "Each input event costs the worker, besides decoding: a table write (and its "
+    "changelog record), a ledger record, and for a crime a link record that it "
+    "consumes again; outcomes and alerts when due.",
+    "- **Latency**: a fresh deployment and worker; the bench sends reports and, half a "
+    "second later, their crime records at a steady total rate, and a subscriber on the "
+    "outcomes topic notes when each measurement arrives. Latency is from handing the "
+    "crime record to the producer to reading the outcome: two hops through Kafka "
+    "(crime-router, then the incident clock) plus delivery to the subscriber.",
+    "- **Overdue alert delay**: incidents reported 24 hours, less a few seconds, before the "
+    "run, never recorded; the delay is from each deadline to a subscriber reading its "
+    "`cdi.recording.overdue`, on the real clock. The worker advances each partition's "
+    "clock every `CDI_TICK_INTERVAL` (1 s) through a tick message on the links topic.",
+    "- **Memory per open incident**: in a fresh process, a million open incidents are "
+    "folded through the real `RecordingClock` into a dict of encoded states, which is what "
+    "Faust's `memory://` table holds, with the wake-up index; the growth of the resident "
+    "set is divided by the count. Measured in-process, not in a worker: a worker's "
+    "resident set also holds Faust, aiokafka and buffers, which do not grow with incidents.",
+    "- **The embedded broker** (tansu) is what this machine has. It needs the worker to "
+    "produce one record per batch (see README, Tests), which a real Kafka does not; and "
+    "its fetch latency is its own. Figures on a Kafka cluster will differ.",
+    "",
+]
