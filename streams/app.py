@@ -22,6 +22,7 @@ from monitor.clock import Clock
 from monitor.kafka_clients import faust_credentials
 from monitor.settings import Settings
 from schemas.dead_letters import RejectionKind
+from streams.fetch_wait import use_short_fetch_wait
 from streams.handlers import ClockHandler, CrimeRouter, LedgerSink, WatermarkTicker
 from streams.inbound import Rejected
 from streams.metrics import Metrics
@@ -116,6 +117,8 @@ def build(
         web_stats_enabled=False,
         web_graph_enabled=False,
     )
+    if topology.one_record_per_batch:  # the embedded broker: see streams/fetch_wait.py
+        use_short_fetch_wait(app)
     links = app.topic(topology.links, partitions=topology.partitions, **_RAW)
     crimes = app.topic(topology.crime_records, partitions=topology.crime_partitions, **_RAW)
     ledger_topic = app.topic(topology.ledger, **_RAW)
