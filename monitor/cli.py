@@ -8,6 +8,7 @@
 - ``board``    serve the supervisors' live board
 - ``users``    add, remove and list the board's users, and set their roles
 - ``subscribe`` print a topic's events as a partner sees them
+- ``bench``    measure throughput, latency, alert delay and memory per incident
 """
 
 from __future__ import annotations
@@ -100,6 +101,13 @@ def _parser() -> argparse.ArgumentParser:
         help="where the demo keeps its ledger and logs (default ./cdi-monitor-data)",
     )
     demo.add_argument("--seed", type=int, default=1)
+
+    bench = sub.add_parser(
+        "bench", help="measure throughput, latency, alert delay and memory (docs/benchmarks.md)"
+    )
+    from monitor.bench.command import add_arguments as add_bench_arguments
+
+    add_bench_arguments(bench)
 
     schemas = sub.add_parser("schemas", help="write the JSON Schemas of the event contract")
     schemas.add_argument(
@@ -262,7 +270,14 @@ def _subscribe(args: argparse.Namespace) -> int:
     )
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from monitor.bench.command import run_bench
+
+    return run_bench(args, sys.argv[2:])
+
+
 _COMMANDS = {
+    "bench": _bench,
     "worker": _worker,
     "migrate": _migrate,
     "simulate": _simulate,

@@ -29,6 +29,7 @@ from monitor.adapters.sql.migrate import mask_url, upgrade
 from monitor.board.demo_board import DEMO_SUPERVISOR, start_demo_board
 from monitor.clock import AcceleratedClock
 from monitor.embedded import EmbeddedBroker, free_port
+from monitor.kafka_clients import aiokafka_options
 from monitor.settings import Settings, load_settings
 from monitor.simulate import ForceProfile, Simulation
 from monitor.simulation_command import publish_simulation
@@ -176,7 +177,7 @@ async def _tail(settings: Settings, board: Board, stop: asyncio.Event) -> None:
         settings.alerts_topic,
         settings.outcomes_topic,
         settings.dead_letter_topic,
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        **aiokafka_options(settings, client_id=f"{settings.app_id}-board"),
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         group_id=None,
@@ -202,7 +203,7 @@ async def _summaries(board: Board, clock: AcceleratedClock, stop: asyncio.Event)
 
 async def _send_a_malformed_event(settings: Settings) -> None:
     """One broken message, to show that bad input is dead-lettered with its reason."""
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    producer = AIOKafkaProducer(**aiokafka_options(settings, client_id=f"{settings.app_id}-demo"))
     await producer.start()
     try:
         bad = {

@@ -10,6 +10,7 @@ from monitor.adapters.sql.ledger import SqlLedger, make_engine
 from monitor.adapters.sql.migrate import check_at_head, mask_url, upgrade
 from monitor.application.ledger import reconciler
 from monitor.clock import make_clock
+from monitor.kafka_clients import describe as describe_kafka
 from monitor.settings import Settings
 from streams.app import build
 from streams.topology import ensure_topics
@@ -30,9 +31,9 @@ def run_worker(settings: Settings, *, migrate: bool = False) -> int:
         settings, topology, clock=clock, ledger_factory=lambda: SqlLedger(engine, reconcile)
     )
     log.info(
-        "worker %s: broker %s, ledger %s, %d partitions, target %s, warning %s, clock %r",
+        "worker %s: Kafka %s, ledger %s, %d partitions, target %s, warning %s, clock %r",
         settings.app_id,
-        settings.kafka_bootstrap_servers,
+        describe_kafka(settings),
         mask_url(url),
         topology.partitions,
         settings.recording_target,

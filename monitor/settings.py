@@ -132,6 +132,18 @@ class Settings(BaseSettings):
         default="", description="Comma-separated addresses/networks allowed to send that header"
     )
 
+    # Kafka security (see monitor/kafka_clients.py, which turns these into
+    # client settings for every Kafka client the project creates).
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: str | None = Field(default=None, description="CA bundle (PEM); else system")
+    kafka_ssl_certfile: str | None = Field(default=None, description="client certificate (PEM)")
+    kafka_ssl_keyfile: str | None = Field(default=None, description="client private key (PEM)")
+    kafka_ssl_key_password: SecretStr | None = None
+    kafka_ssl_check_hostname: bool = True
+
     @field_validator("recording_target", "warning_before", "state_retention", "tick_interval")
     @classmethod
     def _positive(cls, value: timedelta) -> timedelta:
@@ -190,6 +202,18 @@ class Settings(BaseSettings):
                 raise ValueError(f"{item!r} is not an offence group or category name")
         return value
 
+    @model_validator(mode="after")
+    def _kafka_security_complete(self) -> Settings:
+        sasl = self.kafka_security_protocol.startswith("SASL_")
+        if sasl and not (self.kafka_sasl_username and self.kafka_sasl_password):
+            raise ValueError(
+                f"CDI_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                "CDI_KAFKA_SASL_USERNAME and CDI_KAFKA_SASL_PASSWORD"
+            )
+        if bool(self.kafka_ssl_certfile) != bool(self.kafka_ssl_keyfile):
+            raise ValueError("CDI_KAFKA_SSL_CERTFILE and CDI_KAFKA_SSL_KEYFILE go together")
+        return self
+
     @property
     def policy(self) -> TimelinessPolicy:
         return TimelinessPolicy(
@@ -233,6 +257,7 @@ def load_settings(**overrides: Any) -> Settings:
             field = str(error["loc"][0]) if error["loc"] else ""
             name = f"CDI_{field.upper()}" if field else "settings"
             value = error.get("input")
-            shown = "" if "url" in field or isinstance(value, dict) else f" (got {value!r})"
+            secret = any(word in field for word in ("url", "password"))
+            shown = "" if secret or isinstance(value, dict) else f" (got {value!r})"
             lines.append(f"  {name}: {error['msg']}{shown}")
         raise SettingsError("invalid settings:\n" + "\n".join(lines)) from None

@@ -10,16 +10,16 @@ from dataclasses import replace
 from aiokafka import AIOKafkaProducer
 
 from monitor.clock import Clock, make_clock
+from monitor.kafka_clients import aiokafka_options
 from monitor.settings import Settings
 from monitor.simulate import ForceProfile, SimSummary, Simulation, publish
 
 
 def producer_for(settings: Settings) -> AIOKafkaProducer:
     return AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
+        **aiokafka_options(settings, client_id=f"{settings.app_id}-simulator"),
         acks="all",
         linger_ms=5,
-        client_id=f"{settings.app_id}-simulator",
     )
 
 

@@ -18,6 +18,7 @@ from typing import Any, TextIO
 
 from kafka import KafkaConsumer, TopicPartition
 
+from monitor.kafka_clients import kafka_python_options
 from monitor.settings import Settings
 
 
@@ -28,8 +29,7 @@ class SubscribeError(Exception):
 def consumer_for(settings: Settings, **options: Any) -> KafkaConsumer:
     """The one place a plain Kafka consumer is built (connection and security settings)."""
     return KafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
-        client_id=f"{settings.app_id}-subscribe",
+        **kafka_python_options(settings, client_id=f"{settings.app_id}-subscribe"),
         enable_auto_commit=False,
         group_id=None,
         allow_auto_create_topics=False,  # looking at a topic must never create it

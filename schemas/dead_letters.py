@@ -36,7 +36,17 @@ class InputRejectedData(OutputData):
     event_id: str | None = Field(default=None, description="The event's id, when it had one")
     event_type: str | None = None
     key_base64: str | None = Field(default=None, description="The original Kafka key")
-    value_base64: str = Field(description="The original Kafka value, byte for byte")
+    value_base64: str = Field(
+        description="The original Kafka value, byte for byte (its first 512 KiB if larger)"
+    )
+    value_size_bytes: int | None = Field(
+        default=None, description="Size of the original value in bytes"
+    )
+    value_truncated: bool = Field(
+        default=False,
+        description="True when the value was larger than 512 KiB and only its start is kept, "
+        "so that the dead letter itself stays under Kafka's 1 MB message limit",
+    )
 
 
 class InputRejected(CloudEvent):

@@ -20,8 +20,10 @@ from monitor.application.backlog import BacklogIndex, TrackedIncidentStore
 from monitor.application.ledger import Ledger
 from monitor.application.recording_clock import RecordingClock
 from monitor.clock import Clock
+from monitor.kafka_clients import faust_credentials
 from monitor.settings import Settings
 from schemas.dead_letters import RejectionKind
+from streams.fetch_wait import use_short_fetch_wait
 from streams.gauges import worker_gauges
 from streams.handlers import ClockHandler, CrimeRouter, LedgerSink, WatermarkTicker
 from streams.inbound import Rejected
@@ -95,6 +97,7 @@ def build(
         broker=[
             f"kafka://{server.strip()}" for server in settings.kafka_bootstrap_servers.split(",")
         ],
+        broker_credentials=faust_credentials(settings),  # TLS / SASL, if configured
         store=settings.table_store,
         web_host=settings.web_host,
         web_bind=settings.web_host,
@@ -116,6 +119,8 @@ def build(
         web_stats_enabled=False,
         web_graph_enabled=False,
     )
+    if topology.one_record_per_batch:  # the embedded broker: see streams/fetch_wait.py
+        use_short_fetch_wait(app)
     links = app.topic(topology.links, partitions=topology.partitions, **_RAW)
     crimes = app.topic(topology.crime_records, partitions=topology.crime_partitions, **_RAW)
     ledger_topic = app.topic(topology.ledger, **_RAW)

@@ -36,6 +36,12 @@ from schemas.envelope import DEFAULT_SCHEMA_BASE, CloudEvent, dataschema_for
 from schemas.incidents import Channel, ClosingCode
 from streams.inbound import Rejected
 
+# A dead letter copies the rejected value; base64 makes it a third larger. Copy at
+# most 512 KiB (683 KiB encoded) so a dead letter fits Kafka's default 1 MB
+# message limit even when the input itself was close to it. Keys are short.
+DEAD_LETTER_COPY_BYTES = 512 * 1024
+_KEY_COPY_BYTES = 16 * 1024
+
 _EVENT_NAMESPACE = uuid.UUID("2b7e8f4c-58a3-5d0e-a1f6-94c3d2e1b0a7")
 
 
@@ -228,8 +234,10 @@ def encode_dead_letter(
             source_timestamp=None if timestamp is None else datetime.fromtimestamp(timestamp, UTC),
             event_id=rejected.event_id,
             event_type=rejected.event_type,
-            key_base64=None if key is None else base64.b64encode(key).decode(),
-            value_base64=base64.b64encode(value or b"").decode(),
+            key_base64=None if key is None else base64.b64encode(key[:_KEY_COPY_BYTES]).decode(),
+            value_base64=base64.b64encode((value or b"")[:DEAD_LETTER_COPY_BYTES]).decode(),
+            value_size_bytes=len(value or b""),
+            value_truncated=len(value or b"") > DEAD_LETTER_COPY_BYTES,
         ),
     )
     return Outgoing(Stream.DEAD_LETTERS, f"{topic}/{partition}", _dump(event), kind)

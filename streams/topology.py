@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
+from monitor.kafka_clients import describe, kafka_python_options
 from monitor.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -73,16 +74,15 @@ def _admin(settings: Settings, timeout_s: float) -> KafkaAdminClient:
     while True:
         try:
             return KafkaAdminClient(
-                bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
-                client_id=f"{settings.app_id}-admin",
+                **kafka_python_options(settings, client_id=f"{settings.app_id}-admin"),
                 request_timeout_ms=15_000,
                 bootstrap_timeout_ms=max(int(timeout_s * 1000), 1000),
             )
         except (KafkaError, OSError) as exc:
             if time.monotonic() > deadline:
                 raise TopologyError(
-                    f"cannot reach Kafka at {settings.kafka_bootstrap_servers} "
-                    f"(CDI_KAFKA_BOOTSTRAP_SERVERS): {exc}"
+                    f"cannot reach Kafka at {describe(settings)} "
+                    f"(CDI_KAFKA_BOOTSTRAP_SERVERS, CDI_KAFKA_SECURITY_PROTOCOL): {exc}"
                 ) from None
             time.sleep(1.0)
 

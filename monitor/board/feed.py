@@ -24,6 +24,7 @@ from monitor.board.facts import NotForTheBoard, decode
 from monitor.board.store import BoardStore
 from monitor.board.view import BoardView
 from monitor.clock import Clock
+from monitor.kafka_clients import aiokafka_options
 from monitor.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -39,8 +40,7 @@ KEEP_FOR = timedelta(days=3)
 def build_consumer(settings: Settings) -> AIOKafkaConsumer:
     """The board's Kafka consumer: the one place its connection settings are applied."""
     return AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        client_id=f"{settings.app_id}-board",
+        **aiokafka_options(settings, client_id=f"{settings.app_id}-board"),
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",

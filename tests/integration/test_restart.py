@@ -46,6 +46,7 @@ def test_a_restarted_worker_recovers_every_incident_and_raises_what_fell_due_whi
 
         started = time.monotonic()
         second = WorkerProcess(d, log_dir).start()
+        ready_at = time.monotonic()
         try:
             alerts = topics.wait_for(
                 d.alerts,
@@ -56,6 +57,15 @@ def test_a_restarted_worker_recovers_every_incident_and_raises_what_fell_due_whi
                 what="the overdue alert of R-DUE",
             )
             assert time.monotonic() - started < 30
+            # Promptly: on the first ticks after recovery, not at some later sweep
+            # (the margin covers this test's polling and a loaded machine).
+            assert time.monotonic() - ready_at < 10
+            (overdue,) = [
+                r
+                for r in alerts
+                if r.type == "cdi.recording.overdue" and r.value["subject"] == "R-DUE"
+            ]
+            assert overdue.value["data"]["overdue_since"] == ev.stamp(deadline_soon)
             measured = topics.wait_for(
                 d.outcomes,
                 lambda rs: sum(r.type == "cdi.recording.measured" for r in rs) >= COUNT,

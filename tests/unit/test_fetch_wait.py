@@ -1,0 +1,43 @@
+"""On the embedded broker the worker's consumer waits at most 100 ms a fetch; elsewhere, Faust's."""
+
+from __future__ import annotations
+
+import inspect
+
+from aiokafka import AIOKafkaConsumer
+from faust.transport.drivers.aiokafka import Transport
+
+from monitor.application.ledger import InMemoryLedger
+from monitor.clock import SystemClock
+from monitor.settings import Settings
+from streams.app import build
+from streams.fetch_wait import EMBEDDED_FETCH_MAX_WAIT_MS, ShortWaitTransport
+from streams.topology import Topology
+
+
+def transport(embedded: bool) -> object:
+    settings = Settings(kafka_bootstrap_servers="127.0.0.1:1")
+    monitor = build(
+        settings,
+        Topology.from_settings(settings, 1, 1, one_record_per_batch=embedded),
+        clock=SystemClock(),
+        ledger_factory=InMemoryLedger,
+    )
+    return monitor.app.transport
+
+
+def test_the_embedded_broker_gets_the_short_fetch_wait() -> None:
+    assert isinstance(transport(embedded=True), ShortWaitTransport)
+
+
+def test_a_real_kafka_keeps_fausts_transport() -> None:
+    chosen = transport(embedded=False)
+    assert type(chosen) is Transport
+
+
+async def test_aiokafka_still_builds_its_fetcher_from_the_attribute_the_override_sets() -> None:
+    # The override writes aiokafka's private attribute before start(): fail if that moves.
+    consumer = AIOKafkaConsumer(bootstrap_servers="127.0.0.1:1", fetch_max_wait_ms=1500)
+    assert consumer._fetch_max_wait_ms == 1500
+    assert "fetch_max_wait_ms=self._fetch_max_wait_ms" in inspect.getsource(AIOKafkaConsumer.start)
+    assert EMBEDDED_FETCH_MAX_WAIT_MS == 100
