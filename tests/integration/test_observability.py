@@ -179,7 +179,10 @@ def test_the_worker_reports_the_overdue_incident_of_the_division(stack: Stack) -
     age = stack.worker.metric(
         "cdi_oldest_unrecorded_incident_age_seconds", force="leicestershire", division=DIVISION
     )
-    assert 30 * 3600 - 120 < age < 30 * 3600 + 600
+    # OBS-1 was reported at NOW - 30 h; NOW is fixed when the module is imported,
+    # which in a full run can be many minutes before this test.
+    expected = (datetime.now(UTC) - (NOW - 30 * H)).total_seconds()
+    assert expected - 120 < age < expected + 5
     assert stack.worker.metric("cdi_assigned_partitions") == 2
 
 
