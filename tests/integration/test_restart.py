@@ -37,12 +37,18 @@ def test_a_restarted_worker_recovers_every_incident_and_raises_what_fell_due_whi
             time.sleep(0.3)
         time.sleep(3)  # let the changelog writes and the offset commit happen
         assert first.stop() == 0
+        stopped = time.monotonic()
 
         # While it is down: every incident gets its crime record, and R-DUE's deadline passes.
         for i in range(COUNT):
             topics.send(d.crime_records, f"R-{i}", ev.recorded(f"C-{i}", [f"R-{i}"], now))
         topics.flush()
         time.sleep(max(0.0, (deadline_soon - datetime.now(UTC)).total_seconds() + 1))
+        # Down for longer than the session timeout (10 s), as after a real outage, so the
+        # old member has left the group. A restart within it, after a stop that sent no
+        # LeaveGroup, is a separate case: on the embedded broker the restarted worker
+        # was then seen not to read crime-records it had never committed (see README).
+        time.sleep(max(0.0, stopped + 12 - time.monotonic()))
 
         started = time.monotonic()
         second = WorkerProcess(d, log_dir).start()
