@@ -41,5 +41,9 @@ def run_worker(settings: Settings, *, migrate: bool = False) -> int:
         clock,
     )
     worker = faust.Worker(monitor.app, loglevel=settings.log_level.upper(), quiet=True)
+    # Faust's terminal spinner, kept at "warning" and above, sets the root logger to
+    # DEBUG so that it can spin on every record: every library's debug record would
+    # then be built for nothing (measured: 7% of the worker's time). No spinner.
+    worker.spinner = None
     worker.execute_from_commandline()
     return 0

@@ -23,7 +23,8 @@ from monitor.clock import Clock
 from monitor.kafka_clients import faust_credentials
 from monitor.settings import Settings
 from schemas.dead_letters import RejectionKind
-from streams.fetch_wait import use_short_fetch_wait
+from streams.consumer import SafeSeekTransport, use_transport
+from streams.embedded_broker import use_embedded_broker_consumer
 from streams.gauges import worker_gauges
 from streams.handlers import ClockHandler, CrimeRouter, LedgerSink, WatermarkTicker
 from streams.inbound import Rejected
@@ -111,7 +112,6 @@ def build(
         broker_heartbeat_interval=min(3.0, settings.broker_session_timeout.total_seconds() / 4),
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
-        producer_max_batch_size=1 if topology.one_record_per_batch else 16384,
         # Faust's own pages would serve table contents and cluster topology to
         # anyone who can reach the port: only our pages are served.
         web_tables_enabled=False,
@@ -119,8 +119,10 @@ def build(
         web_stats_enabled=False,
         web_graph_enabled=False,
     )
-    if topology.one_record_per_batch:  # the embedded broker: see streams/fetch_wait.py
-        use_short_fetch_wait(app)
+    if topology.embedded_broker:  # see streams/embedded_broker.py
+        use_embedded_broker_consumer(app)
+    else:  # see streams/consumer.py
+        use_transport(app, SafeSeekTransport)
     links = app.topic(topology.links, partitions=topology.partitions, **_RAW)
     crimes = app.topic(topology.crime_records, partitions=topology.crime_partitions, **_RAW)
     ledger_topic = app.topic(topology.ledger, **_RAW)

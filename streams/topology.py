@@ -40,10 +40,8 @@ class Topology:
     dead_letters: str
     partitions: int
     crime_partitions: int
-    # The embedded broker (tansu) answers ListOffsets with the base offset of a
-    # partition's last batch, not its end, so a table recovering its changelog
-    # would stop short. With one record per batch the two are the same.
-    one_record_per_batch: bool = False
+    # The embedded broker (tansu): its consumer differs, see streams/embedded_broker.py.
+    embedded_broker: bool = False
     referrals: str = "victim-referrals"
 
     @classmethod
@@ -52,7 +50,7 @@ class Topology:
         settings: Settings,
         partitions: int,
         crime_partitions: int,
-        one_record_per_batch: bool = False,
+        embedded_broker: bool = False,
     ) -> Topology:
         return cls(
             incidents=settings.incidents_topic,
@@ -64,7 +62,7 @@ class Topology:
             dead_letters=settings.dead_letter_topic,
             partitions=partitions,
             crime_partitions=crime_partitions,
-            one_record_per_batch=one_record_per_batch,
+            embedded_broker=embedded_broker,
             referrals=settings.referrals_topic,
         )
 
@@ -132,8 +130,8 @@ def ensure_topics(settings: Settings) -> Topology:
         tansu = admin.describe_cluster().get("cluster_id", "").startswith("tansu")
         if tansu:
             log.warning(
-                "the broker is tansu: producing one record per batch so that table "
-                "recovery reads its changelog to the end"
+                "the broker is tansu: reading end offsets from fetches and waiting at most "
+                "100 ms a fetch (streams/embedded_broker.py)"
             )
         return Topology.from_settings(settings, partitions, counts[draft.crime_records], tansu)
     finally:

@@ -467,8 +467,9 @@ NOTES = [
     "Faust's `memory://` table holds, with the wake-up index; the growth of the resident "
     "set is divided by the count. Measured in-process, not in a worker: a worker's "
     "resident set also holds Faust, aiokafka and buffers, which do not grow with incidents.",
-    "- **The embedded broker** (tansu) is what this machine has. It needs the worker to "
-    "produce one record per batch (see README, Tests), which a real Kafka does not; and "
-    "its fetch latency is its own. Figures on a Kafka cluster will differ.",
+    "- **The embedded broker** (tansu) is what this machine has. Its end offsets and fetch "
+    "waits differ from Kafka's (see README, Tests, and `streams/embedded_broker.py`), and "
+    "it shares the machine's two cores with the worker. Figures on a Kafka cluster will "
+    "differ.",
     "",
 ]

@@ -1,4 +1,4 @@
-"""On the embedded broker the worker's consumer waits at most 100 ms a fetch; elsewhere, Faust's."""
+"""The embedded broker gets its own consumer (short fetch wait, true end offsets)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from monitor.application.ledger import InMemoryLedger
 from monitor.clock import SystemClock
 from monitor.settings import Settings
 from streams.app import build
-from streams.fetch_wait import EMBEDDED_FETCH_MAX_WAIT_MS, ShortWaitTransport
+from streams.consumer import SafeSeekConsumer, SafeSeekTransport
+from streams.embedded_broker import EMBEDDED_FETCH_MAX_WAIT_MS, EmbeddedBrokerTransport
 from streams.topology import Topology
 
 
@@ -19,7 +20,7 @@ def transport(embedded: bool) -> object:
     settings = Settings(kafka_bootstrap_servers="127.0.0.1:1")
     monitor = build(
         settings,
-        Topology.from_settings(settings, 1, 1, one_record_per_batch=embedded),
+        Topology.from_settings(settings, 1, 1, embedded_broker=embedded),
         clock=SystemClock(),
         ledger_factory=InMemoryLedger,
     )
@@ -27,12 +28,14 @@ def transport(embedded: bool) -> object:
 
 
 def test_the_embedded_broker_gets_the_short_fetch_wait() -> None:
-    assert isinstance(transport(embedded=True), ShortWaitTransport)
+    assert isinstance(transport(embedded=True), EmbeddedBrokerTransport)
 
 
-def test_a_real_kafka_keeps_fausts_transport() -> None:
+def test_a_real_kafka_keeps_fausts_fetch_wait_with_the_safe_seek_consumer() -> None:
     chosen = transport(embedded=False)
-    assert type(chosen) is Transport
+    assert type(chosen) is SafeSeekTransport
+    assert issubclass(SafeSeekTransport, Transport)
+    assert chosen.Consumer is SafeSeekConsumer
 
 
 async def test_aiokafka_still_builds_its_fetcher_from_the_attribute_the_override_sets() -> None:

@@ -1,0 +1,80 @@
+"""The worker's Kafka consumer: Faust's, made safe at the end of a rebalance.
+
+Faust ends every rebalance the same way (``Recovery.on_recovery_completed``):
+it resumes the stream partitions, seeks them to their committed offsets, then
+resumes flow control, which empties every stream queue
+(``clear_on_resume``), and resumes the flow. Two faults follow, and together
+they lose records:
+
+- a record fetched between resuming the partitions and emptying the queues
+  is thrown away after the consumer's position has already passed it;
+- the seek leaves alone a partition with no committed offset (or offset 0),
+  so nothing ever reads that record again. The partition's acks then have a
+  hole at it, which also stops its commits for good.
+
+Seen on the embedded broker when a worker restarted within the session
+timeout: the crime records that arrived while it was down were fetched
+during that window, a handful were thrown away, those crimes were never
+routed, and the partition's committed offset stayed where it was.
+
+So this consumer holds the stream partitions back from fetching while it
+seeks and until the flow is resumed (after the queues are emptied), and it
+seeks a partition with no committed offset to its beginning, which is what
+``auto_offset_reset="earliest"`` promises for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import faust
+from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types import TP
+
+
+class SafeSeekConsumer(faust_aiokafka.Consumer):
+    _held_until_flow: set[TP]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._held_until_flow = set()
+
+    async def perform_seek(self) -> None:
+        if self.flow_active:
+            # The end of a rebalance: the queues are emptied after this seek and
+            # before resume_flow(); nothing may be fetched for the streams until then.
+            streams = {tp for tp in self._get_active_partitions() if not self._is_changelog_tp(tp)}
+            self.pause_partitions(streams)
+            self._held_until_flow |= streams
+        await super().perform_seek()
+
+    async def seek_to_committed(self) -> Mapping[TP, int]:
+        committed = await super().seek_to_committed()
+        # aiokafka seeks only where a positive offset was committed; elsewhere the
+        # position is wherever the last fetch left it, past anything thrown away.
+        never_committed = [
+            tp for tp, offset in committed.items() if not offset and not self._is_changelog_tp(tp)
+        ]
+        if never_committed:
+            await self._thread.seek_to_beginning(*never_committed)
+        return committed
+
+    def resume_flow(self) -> None:
+        super().resume_flow()
+        held, self._held_until_flow = self._held_until_flow, set()
+        if held:
+            self.resume_partitions(held & self.assignment())
+
+
+class SafeSeekTransport(faust_aiokafka.Transport):
+    Consumer = SafeSeekConsumer
+
+
+def use_transport(app: faust.App, transport: type[faust_aiokafka.Transport]) -> None:
+    """Build ``app``'s Kafka transport (its consumer and producer) from ``transport``."""
+
+    def new_transport() -> Any:
+        return transport(app.conf.broker_consumer, app)
+
+    app._new_transport = new_transport  # type: ignore[method-assign]
