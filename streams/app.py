@@ -112,6 +112,8 @@ def build(
         broker_heartbeat_interval=min(3.0, settings.broker_session_timeout.total_seconds() / 4),
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
+        # The embedded broker's end offsets need one record per batch: streams/embedded_broker.py.
+        producer_max_batch_size=1 if topology.embedded_broker else 16384,
         # Faust's own pages would serve table contents and cluster topology to
         # anyone who can reach the port: only our pages are served.
         web_tables_enabled=False,

@@ -47,6 +47,7 @@ class SafeSeekConsumer(faust_aiokafka.Consumer):
             streams = {tp for tp in self._get_active_partitions() if not self._is_changelog_tp(tp)}
             self.pause_partitions(streams)
             self._held_until_flow |= streams
+            self.log.info("holding %d stream partitions until the flow resumes", len(streams))
         await super().perform_seek()
 
     async def seek_to_committed(self) -> Mapping[TP, int]:
@@ -65,6 +66,7 @@ class SafeSeekConsumer(faust_aiokafka.Consumer):
         held, self._held_until_flow = self._held_until_flow, set()
         if held:
             self.resume_partitions(held & self.assignment())
+            self.log.info("released %d stream partitions", len(held & self.assignment()))
 
 
 class SafeSeekTransport(faust_aiokafka.Transport):

@@ -105,6 +105,7 @@ class Topics:
     def __init__(self, bootstrap: str) -> None:
         self.bootstrap = bootstrap
         self._producer: KafkaProducer | None = None
+        self._unconfirmed: list[Any] = []
 
     @property
     def producer(self) -> KafkaProducer:
@@ -117,10 +118,15 @@ class Topics:
     def send(self, topic: str, key: str | bytes | None, value: bytes | dict[str, Any]) -> None:
         raw = value if isinstance(value, bytes) else json.dumps(value).encode()
         k = key.encode() if isinstance(key, str) else key
-        self.producer.send(topic, key=k, value=raw)
+        self._unconfirmed.append(self.producer.send(topic, key=k, value=raw))
 
     def flush(self) -> None:
+        """Wait until every record sent so far is on the broker; raise if one was not."""
         self.producer.flush(timeout=30)
+        sent, self._unconfirmed = self._unconfirmed, []
+        failed = [f.exception or "not acknowledged" for f in sent if not f.succeeded()]
+        if failed:
+            raise AssertionError(f"{len(failed)} of {len(sent)} not produced: {failed[0]!r}")
 
     def read(self, topic: str) -> list[Record]:
         """Everything currently in a topic, from the beginning."""
