@@ -65,8 +65,9 @@ class SafeSeekConsumer(faust_aiokafka.Consumer):
         super().resume_flow()
         held, self._held_until_flow = self._held_until_flow, set()
         if held:
-            self.resume_partitions(held & self.assignment())
-            self.log.info("released %d stream partitions", len(held & self.assignment()))
+            still_ours = held & self.assignment()
+            self.resume_partitions(still_ours)
+            self.log.info("released %d stream partitions", len(still_ours))
 
 
 class SafeSeekTransport(faust_aiokafka.Transport):
