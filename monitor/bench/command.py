@@ -363,8 +363,20 @@ def _light_row(r: Report) -> str:
         f"| The same at {light.rate:,.0f} events/s (for comparison) | "
         f"{p50 * 1000:,.0f} / {p95 * 1000:,.0f} / {p99 * 1000:,.0f} ms "
         f"({len(light.latencies_s):,} outcomes, {light.missing} missing); overdue alerts "
-        f"worst {max(light.alert_delays_s, default=float('nan')):.2f} s after the deadline "
-        f"({len(light.alert_delays_s)} of {light.alerts_expected}) | | |\n"
+        f"{_alert_delays(light.alert_delays_s, light.alerts_expected)} | | |\n"
+    )
+
+
+def _alert_delays(delays: list[float], expected: int) -> str:
+    """The deadline-to-alert delays in words; alerts never read are counted, not averaged."""
+    if not delays:
+        return f"none of {expected} read before the run ended"
+    unread = expected - len(delays)
+    return (
+        f"worst {max(delays):.2f} s, median {percentile(delays, 0.5):.2f} s after the deadline "
+        f"({len(delays)} of {expected}"
+        + (f"; {unread} not read before the run ended" if unread else "")
+        + ")"
     )
 
 
@@ -387,7 +399,11 @@ def render(r: Report) -> str:
     p99_ok = p99 < TARGET_P99_S and not lat.missing
     p99_miss = f"p99 {(p99 - TARGET_P99_S) * 1000:,.0f} ms over"
     delay_ok = worst_delay < TARGET_ALERT_DELAY_S and len(delays) == lat.alerts_expected
-    delay_miss = f"{worst_delay - TARGET_ALERT_DELAY_S:.2f} s over"
+    delay_miss = (
+        f"{worst_delay - TARGET_ALERT_DELAY_S:.2f} s over" if delays else "no alert within the run"
+    )
+    if delays and len(delays) < lat.alerts_expected:
+        delay_miss += f"; {lat.alerts_expected - len(delays)} never read"
     memory_ok = per_incident < TARGET_BYTES_PER_INCIDENT
     memory_miss = f"{per_incident - TARGET_BYTES_PER_INCIDENT:,.0f} bytes over"
     lines = [
@@ -417,8 +433,7 @@ def render(r: Report) -> str:
         f"{_met(p99_ok, p99_miss)} |",
         f"{_light_row(r)}"
         f"| Deadline to overdue alert (read by a subscriber) | "
-        f"worst {worst_delay:.2f} s, median {percentile(delays, 0.5):.2f} s "
-        f"({len(delays)} of {lat.alerts_expected} alerts) | within 2 s | "
+        f"{_alert_delays(delays, lat.alerts_expected)} | within 2 s | "
         f"{_met(delay_ok, delay_miss)} |",
         f"| Memory per open incident (`memory://` table, {r.memory.get('incidents', 0):,.0f} "
         f"incidents) | {per_incident:,.0f} bytes resident "
