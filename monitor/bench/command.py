@@ -362,7 +362,7 @@ def _light_row(r: Report) -> str:
     return (
         f"| The same at {light.rate:,.0f} events/s (for comparison) | "
         f"{p50 * 1000:,.0f} / {p95 * 1000:,.0f} / {p99 * 1000:,.0f} ms "
-        f"({len(light.latencies_s):,} outcomes, {light.missing} missing); overdue alerts "
+        f"({len(light.latencies_s):,} outcomes, {light.missing:,} missing); overdue alerts "
         f"{_alert_delays(light.alert_delays_s, light.alerts_expected)} | | |\n"
     )
 
@@ -429,7 +429,7 @@ def render(r: Report) -> str:
         f"| Pipeline / ceiling | {r.ratio:.1%} | at least 25% | {_met(ratio_ok, ratio_miss)} |",
         f"| Produce-to-outcome latency at {lat.rate:,.0f} events/s, p50 / p95 / p99 | "
         f"{p50 * 1000:,.0f} / {p95 * 1000:,.0f} / {p99 * 1000:,.0f} ms "
-        f"({len(lat.latencies_s):,} outcomes, {lat.missing} missing) | p99 under 250 ms | "
+        f"({len(lat.latencies_s):,} outcomes, {lat.missing:,} missing) | p99 under 250 ms | "
         f"{_met(p99_ok, p99_miss)} |",
         f"{_light_row(r)}"
         f"| Deadline to overdue alert (read by a subscriber) | "
