@@ -6,13 +6,13 @@ import logging
 
 import faust
 
-from monitor.adapters.sql.ledger import SqlLedger, make_engine
+from monitor.adapters.sql.ledger import make_engine
 from monitor.adapters.sql.migrate import check_at_head, mask_url, upgrade
-from monitor.application.ledger import reconciler
 from monitor.clock import make_clock
 from monitor.kafka_clients import describe as describe_kafka
 from monitor.settings import Settings
 from streams.app import build
+from streams.ledger_writer import ProcessLedgerWriter
 from streams.topology import ensure_topics
 
 log = logging.getLogger("cdi-monitor")
@@ -24,12 +24,11 @@ def run_worker(settings: Settings, *, migrate: bool = False) -> int:
         upgrade(url)
     engine = make_engine(url)
     check_at_head(engine)
+    engine.dispose()  # the ledger is written by a process of its own (streams.ledger_writer)
     topology = ensure_topics(settings)
     clock = make_clock(settings.clock_rate, settings.clock_origin)
-    reconcile = reconciler(settings.policy)
-    monitor = build(
-        settings, topology, clock=clock, ledger_factory=lambda: SqlLedger(engine, reconcile)
-    )
+    ledger = ProcessLedgerWriter(settings)
+    monitor = build(settings, topology, clock=clock, ledger=ledger)
     log.info(
         "worker %s: Kafka %s, ledger %s, %d partitions, target %s, warning %s, clock %r",
         settings.app_id,
@@ -45,5 +44,8 @@ def run_worker(settings: Settings, *, migrate: bool = False) -> int:
     # DEBUG so that it can spin on every record: every library's debug record would
     # then be built for nothing (measured: 7% of the worker's time). No spinner.
     worker.spinner = None
-    worker.execute_from_commandline()
+    try:
+        worker.execute_from_commandline()
+    finally:
+        ledger.close()
     return 0

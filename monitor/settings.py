@@ -104,8 +104,12 @@ class Settings(BaseSettings):
     )
     table_store: str = "memory://"
     max_event_bytes: int = Field(default=256 * 1024, ge=1024)
-    ledger_batch_size: int = Field(default=500, ge=1)
-    ledger_flush_interval: Duration = timedelta(milliseconds=200)
+    batch_size: int = Field(
+        default=1000, ge=1, description="Most input messages the clock handles as one batch"
+    )
+    ledger_batch_size: int = Field(
+        default=20, ge=1, description="Most ledger messages (one per batch) per database write"
+    )
     broker_session_timeout: Duration = timedelta(seconds=10)
     broker_rebalance_timeout: Duration = timedelta(seconds=10)
     log_level: Literal["debug", "info", "warning", "error"] = "info"

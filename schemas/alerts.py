@@ -16,6 +16,7 @@ from pydantic import Field
 
 from schemas.common import CrimeId, Timestamp
 from schemas.envelope import CloudEvent
+from schemas.event_types import EventType
 from schemas.outcomes import IncidentFacts
 
 
@@ -48,15 +49,15 @@ class RecordingResolvedData(AlertData):
 
 
 class RecordingDueSoon(CloudEvent):
-    type: Literal["cdi.recording.due_soon"]
+    type: Literal[EventType.DUE_SOON]
     data: RecordingDueSoonData
 
 
 class RecordingOverdue(CloudEvent):
-    type: Literal["cdi.recording.overdue"]
+    type: Literal[EventType.OVERDUE]
     data: RecordingOverdueData
 
 
 class RecordingResolved(CloudEvent):
-    type: Literal["cdi.recording.resolved"]
+    type: Literal[EventType.RESOLVED]
     data: RecordingResolvedData

@@ -9,6 +9,7 @@ from pydantic import Field, StringConstraints
 
 from schemas.common import CrimeId, IncidentId, Slug, Timestamp
 from schemas.envelope import CloudEvent, Data
+from schemas.event_types import EventType
 
 
 class CancellationReason(StrEnum):
@@ -62,12 +63,12 @@ class CrimeCancelledData(Data):
 
 
 class CrimeRecorded(CloudEvent):
-    type: Literal["cdi.crime.recorded"]
+    type: Literal[EventType.CRIME_RECORDED]
     data: CrimeRecordedData
 
 
 class CrimeCancelled(CloudEvent):
-    type: Literal["cdi.crime.cancelled"]
+    type: Literal[EventType.CRIME_CANCELLED]
     data: CrimeCancelledData
 
 

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from schemas.common import Timestamp
 from schemas.envelope import CloudEvent, OutputData
+from schemas.event_types import EventType
 
 
 class RejectionKind(StrEnum):
@@ -50,5 +51,5 @@ class InputRejectedData(OutputData):
 
 
 class InputRejected(CloudEvent):
-    type: Literal["cdi.input.rejected"]
+    type: Literal[EventType.INPUT_REJECTED]
     data: InputRejectedData

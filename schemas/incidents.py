@@ -9,6 +9,7 @@ from pydantic import Field, StringConstraints
 
 from schemas.common import IncidentId, Name, Slug, Timestamp
 from schemas.envelope import CloudEvent, Data
+from schemas.event_types import EventType
 
 
 class Channel(StrEnum):
@@ -80,17 +81,17 @@ class IncidentClosedData(Data):
 
 
 class IncidentReported(CloudEvent):
-    type: Literal["cdi.incident.reported"]
+    type: Literal[EventType.INCIDENT_REPORTED]
     data: IncidentReportedData
 
 
 class IncidentUpdated(CloudEvent):
-    type: Literal["cdi.incident.updated"]
+    type: Literal[EventType.INCIDENT_UPDATED]
     data: IncidentUpdatedData
 
 
 class IncidentClosed(CloudEvent):
-    type: Literal["cdi.incident.closed"]
+    type: Literal[EventType.INCIDENT_CLOSED]
     data: IncidentClosedData
 
 

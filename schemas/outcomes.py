@@ -8,6 +8,7 @@ from pydantic import Field
 
 from schemas.common import CrimeId, IncidentId, Name, Slug, Timestamp
 from schemas.envelope import CloudEvent, OutputData
+from schemas.event_types import EventType
 from schemas.incidents import Channel, ClosingCode
 
 
@@ -50,7 +51,7 @@ class RecordingMeasured(CloudEvent):
     ``recorded_at`` counts.
     """
 
-    type: Literal["cdi.recording.measured"]
+    type: Literal[EventType.RECORDING_MEASURED]
     data: RecordingMeasuredData
 
 
@@ -60,5 +61,5 @@ class IncidentClosedWithoutCrime(CloudEvent):
     The clock stops without a breach; the incident is an audit candidate.
     """
 
-    type: Literal["cdi.incident.closed_without_crime"]
+    type: Literal[EventType.CLOSED_WITHOUT_CRIME]
     data: ClosedWithoutCrimeData

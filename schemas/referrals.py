@@ -18,6 +18,7 @@ from pydantic import Field, StringConstraints
 from schemas.common import CrimeId, IncidentId, Name, Slug, Timestamp
 from schemas.crimes import VictimRef
 from schemas.envelope import CloudEvent, OutputData
+from schemas.event_types import EventType
 
 OffenceCode = Annotated[
     str, StringConstraints(min_length=1, max_length=16, pattern=r"^[0-9A-Za-z./-]+$")
@@ -93,26 +94,26 @@ class ReferralWindowMissedData(ReferralFacts):
 class ReferralDue(CloudEvent):
     """Pass the victim's details to victim support by ``referral_due_by``."""
 
-    type: Literal["cdi.victim.referral_due"]
+    type: Literal[EventType.REFERRAL_DUE]
     data: ReferralDueData
 
 
 class ReferralWithheld(CloudEvent):
     """A referral that must not be made without the victim's consent. No victim data."""
 
-    type: Literal["cdi.victim.referral_withheld"]
+    type: Literal[EventType.REFERRAL_WITHHELD]
     data: ReferralWithheldData
 
 
 class ReferralAtRisk(CloudEvent):
     """The crime was recorded with at least half the referral window spent (not yet missed)."""
 
-    type: Literal["cdi.victim.referral_at_risk"]
+    type: Literal[EventType.REFERRAL_AT_RISK]
     data: ReferralAtRiskData
 
 
 class ReferralWindowMissed(CloudEvent):
     """The crime was recorded after the referral was due."""
 
-    type: Literal["cdi.victim.referral_window_missed"]
+    type: Literal[EventType.REFERRAL_WINDOW_MISSED]
     data: ReferralWindowMissedData

@@ -1,7 +1,10 @@
-"""The Faust application: topics, the incident table, the agents, the timer and the web pages.
+"""The Faust application: one worker wired from settings, in named steps.
 
-``build`` wires one worker from settings; agents stay thin and hand every
-message to a handler in ``streams.handlers``.
+- ``recording-clock``: one agent over ``incidents``, ``crime-records`` and the
+  links topic, one table keyed by incident (``streams.clock_handler``);
+- ``ledger-writer``: the ledger topic into the database (``streams.ledger_sink``);
+- timers: the watermark tick (``streams.ticker``) and the catch-up log line;
+- pages: ``/health``, ``/ready`` and ``/metrics``.
 """
 
 from __future__ import annotations
@@ -17,31 +20,30 @@ from faust.types import TP
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from monitor.application.backlog import BacklogIndex, TrackedIncidentStore
-from monitor.application.ledger import Ledger
+from monitor.application.held_writes import HeldWrites
 from monitor.application.recording_clock import RecordingClock
 from monitor.clock import Clock
 from monitor.kafka_clients import faust_credentials
 from monitor.settings import Settings
 from schemas.dead_letters import RejectionKind
+from streams.batches import ready_batches
+from streams.catch_up import LOG_EVERY_SECONDS, CatchUp
+from streams.clock_handler import ClockHandler
 from streams.consumer import SafeSeekTransport, use_transport
 from streams.embedded_broker import use_embedded_broker_consumer
+from streams.faust_tuning import QuietMonitor, RawSchema
 from streams.gauges import worker_gauges
-from streams.handlers import ClockHandler, CrimeRouter, LedgerSink, WatermarkTicker
-from streams.inbound import Rejected
+from streams.ledger_sink import LedgerSink
+from streams.ledger_writer import LedgerWriter
 from streams.metrics import Metrics
-from streams.outbound import Stream
 from streams.partitioning import partition_for
 from streams.progress import ConsumerProgress
-from streams.publisher import Publisher
-from streams.recovery import Reannouncer
+from streams.publisher import Publisher, Send, producer_send
 from streams.table_store import TableIncidentStore
+from streams.ticker import WatermarkTicker
 from streams.topology import Topology
 
 log = logging.getLogger(__name__)
-
-_RAW: dict[str, Any] = dict(
-    key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
-)
 
 
 @dataclass
@@ -60,10 +62,15 @@ class Monitor:
     settings: Settings
     topology: Topology
     metrics: Metrics
-    service: RecordingClock
-    sink: LedgerSink
-    status: WorkerStatus
+    progress: ConsumerProgress
     clock_handler: ClockHandler
+    sink: LedgerSink
+    catch_up: CatchUp
+    status: WorkerStatus = field(default_factory=WorkerStatus)
+
+    @property
+    def ready(self) -> bool:
+        return self.status.recovered_at is not None and not self.status.rebalancing
 
     def health(self) -> tuple[int, dict[str, Any]]:
         degraded = self.sink.degraded_since is not None
@@ -71,7 +78,8 @@ class Monitor:
             "status": "degraded" if degraded else "ok",
             "app_id": self.settings.app_id,
             "uptime_seconds": round(time.time() - self.status.started_at, 1),
-            "ready": self.status.recovered_at is not None and not self.status.rebalancing,
+            "ready": self.ready,
+            "catch_up": self.catch_up.status().as_json(),
             "ledger": {
                 "status": "degraded" if degraded else "ok",
                 "degraded_for_seconds": None
@@ -89,10 +97,76 @@ def build(
     topology: Topology,
     *,
     clock: Clock,
-    ledger_factory: Callable[[], Ledger],
+    ledger: LedgerWriter,
     metrics: Metrics | None = None,
+    send: Send | None = None,
 ) -> Monitor:
+    """The worker. ``ledger`` writes the ledger topic's rows; ``send`` (default: Faust's
+    producer) is where every record goes."""
     metrics = metrics or Metrics()
+    app = faust_app(settings, topology)
+    progress = ConsumerProgress(app)
+    send = send or producer_send(app)
+
+    def publisher() -> Publisher:
+        # One each: a publisher waits for its own sends only.
+        return Publisher(
+            send=send,
+            topology=topology,
+            source=settings.event_source,
+            metrics=metrics,
+            schema_base=settings.schema_base_url,
+        )
+
+    table = TableIncidentStore(
+        app.Table(
+            "incidents",
+            partitions=topology.partitions,
+            key_type=bytes,  # bytes keys and values are stored raw (no JSON quoting)
+            value_type=bytes,
+        ),
+        topology.partitions,
+    )
+    backlog = BacklogIndex(settings.policy)
+    writes = HeldWrites(table)
+    service = RecordingClock(
+        TrackedIncidentStore(writes, backlog, partitioner(topology)), settings.policy
+    )
+    clock_handler = ClockHandler(
+        topology=topology,
+        service=service,
+        writes=writes,
+        table=table,
+        progress=progress,
+        publisher=publisher(),
+        metrics=metrics,
+        clock=clock,
+        lateness=settings.allowed_lateness,
+        max_event_bytes=settings.max_event_bytes,
+    )
+    sink = LedgerSink(writer=ledger, metrics=metrics, publisher=publisher(), clock=clock)
+    ticker = WatermarkTicker(
+        topology=topology, progress=progress, publisher=publisher(), clock=clock
+    )
+    monitor = Monitor(
+        app, settings, topology, metrics, progress, clock_handler, sink, CatchUp(progress, topology)
+    )
+    metrics.registry.register(worker_gauges(backlog, progress, topology, clock_handler.clocks))
+    metrics.expect_rejections(
+        (topology.incidents, topology.crime_records, topology.links, topology.ledger),
+        (k.value for k in RejectionKind),
+    )
+    add_agents(monitor, ticker)
+    add_rebalance_hooks(monitor, table, service, backlog)
+    add_pages(monitor)
+    return monitor
+
+
+def partitioner(topology: Topology) -> Callable[[str], int]:
+    return lambda key: partition_for(key, topology.partitions)
+
+
+def faust_app(settings: Settings, topology: Topology) -> faust.App:
     app = faust.App(
         settings.app_id,
         broker=[
@@ -112,119 +186,60 @@ def build(
         broker_heartbeat_interval=min(3.0, settings.broker_session_timeout.total_seconds() / 4),
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
-        # The embedded broker's end offsets need one record per batch: streams/embedded_broker.py.
-        producer_max_batch_size=1 if topology.embedded_broker else 16384,
         # Faust's own pages would serve table contents and cluster topology to
         # anyone who can reach the port: only our pages are served.
         web_tables_enabled=False,
         web_router_enabled=False,
         web_stats_enabled=False,
         web_graph_enabled=False,
+        monitor=QuietMonitor(),  # see streams/faust_tuning.py
     )
     if topology.embedded_broker:  # see streams/embedded_broker.py
         use_embedded_broker_consumer(app)
     else:  # see streams/consumer.py
         use_transport(app, SafeSeekTransport)
-    links = app.topic(topology.links, partitions=topology.partitions, **_RAW)
-    crimes = app.topic(topology.crime_records, partitions=topology.crime_partitions, **_RAW)
-    ledger_topic = app.topic(topology.ledger, **_RAW)
-    outputs = {
-        Stream.OUTCOMES: app.topic(topology.outcomes, **_RAW),
-        Stream.ALERTS: app.topic(topology.alerts, **_RAW),
-        Stream.DEAD_LETTERS: app.topic(topology.dead_letters, **_RAW),
-        Stream.REFERRALS: app.topic(topology.referrals, **_RAW),
-    }
-    table = app.Table(
-        "incidents",
-        partitions=topology.partitions,
-        key_type=bytes,  # bytes keys and values are stored raw (no JSON quoting)
-        value_type=bytes,
-    )
+    return app
 
-    progress = ConsumerProgress(app)
-    publisher = Publisher(
-        outputs=outputs,
-        links=links,
-        ledger=ledger_topic,
-        source=settings.event_source,
-        metrics=metrics,
-        schema_base=settings.schema_base_url,
-    )
-    store = TableIncidentStore(table)
-    partition_of = lambda key: partition_for(key, topology.partitions)  # noqa: E731
-    # The backlog gauges read an index that every write of the clock keeps in step.
-    backlog = BacklogIndex(settings.policy)
-    service = RecordingClock(TrackedIncidentStore(store, backlog, partition_of), settings.policy)
-    clock_handler = ClockHandler(
-        topology=topology,
-        service=service,
-        progress=progress,
-        publisher=publisher,
-        metrics=metrics,
-        clock=clock,
-        lateness=settings.allowed_lateness,
-        max_event_bytes=settings.max_event_bytes,
-    )
-    router = CrimeRouter(
-        publisher=publisher,
-        progress=progress,
-        metrics=metrics,
-        clock=clock,
-        max_event_bytes=settings.max_event_bytes,
-    )
-    ticker = WatermarkTicker(topology=topology, progress=progress, publisher=publisher, clock=clock)
-    sink = LedgerSink(ledger_factory=ledger_factory, policy=settings.policy, metrics=metrics)
-    recovery = Reannouncer(store, settings.policy)
-    clock_handler.recovery = recovery
-    metrics.registry.register(worker_gauges(backlog, progress, topology, clock_handler.clocks))
-    metrics.expect_rejections(
-        (topology.incidents, topology.crime_records, topology.links),
-        (k.value for k in RejectionKind),
-    )
-    status = WorkerStatus()
-    monitor = Monitor(app, settings, topology, metrics, service, sink, status, clock_handler)
 
-    async def guarded(handler: Callable[[Any], Any], event: Any) -> None:
-        # A bug must not stop the worker or lose the message: dead-letter it with the cause.
-        try:
-            await handler(event)
-        except Exception as exc:
-            log.exception("failed to process %s", event.message.tp)
-            await publisher.dead_letter(
-                Rejected(RejectionKind.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}"),
-                event.message,
-                clock.now(),
-            )
+def add_agents(monitor: Monitor, ticker: WatermarkTicker) -> None:
+    app, settings, topology = monitor.app, monitor.settings, monitor.topology
+    inputs = app.topic(
+        topology.incidents, topology.crime_records, topology.links, schema=RawSchema()
+    )
+    clock_handler, sink = monitor.clock_handler, monitor.sink
 
-    @app.agent(app.topic(topology.incidents, topology.links, **_RAW), name="recording-clock")
+    @app.agent(inputs, name="recording-clock")
     async def recording_clock(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            await guarded(clock_handler.on_event, event)
+        async for batch in ready_batches(stream, settings.batch_size):
+            await clock_handler.on_batch(batch)
 
-    @app.agent(crimes, name="crime-router")
-    async def crime_router(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            await guarded(router.on_event, event)
-
-    @app.agent(ledger_topic, name="ledger-writer")
+    @app.agent(app.topic(topology.ledger, schema=RawSchema()), name="ledger-writer")
     async def ledger_writer(stream: faust.StreamT) -> None:
-        async for values in stream.take(
-            settings.ledger_batch_size, within=settings.ledger_flush_interval.total_seconds()
-        ):
-            await sink.write(values)
+        async for batch in ready_batches(stream, settings.ledger_batch_size):
+            await sink.write([event.message for event in batch])
 
     @app.timer(settings.tick_interval.total_seconds(), name="watermark-ticker")
     async def watermark_tick() -> None:
         await ticker.tick()
 
-    @table.on_recover
-    async def rebuild_wakeups() -> None:
-        owned = {tp.partition for tp in progress.assigned(topology.incidents)}
-        partition_of = lambda key: partition_for(key, topology.partitions)  # noqa: E731
-        stored = list(store.stored())  # decode the table once for both indexes
-        count = service.rebuild(partition_of, owned, (state for state, _ in stored))
-        backlog.rebuild(partition_of, owned, (state for state, _ in stored))
-        recovery.index(stored, owned, partition_of)
+    @app.timer(LOG_EVERY_SECONDS, name="catch-up-log")
+    async def catch_up_log() -> None:
+        if monitor.ready:
+            monitor.catch_up.log_progress()
+
+
+def add_rebalance_hooks(
+    monitor: Monitor, table: TableIncidentStore, service: RecordingClock, backlog: BacklogIndex
+) -> None:
+    app, topology, status = monitor.app, monitor.topology, monitor.status
+    partition_of = partitioner(topology)
+
+    @table.table.on_recover
+    async def rebuild_indexes() -> None:
+        owned = {tp.partition for tp in monitor.progress.assigned(topology.incidents)}
+        states = list(table.states())  # decode the table once for both indexes
+        count = service.rebuild(partition_of, owned, states)
+        backlog.rebuild(partition_of, owned, states)
         status.recovered_at, status.rebalancing = time.time(), False
         status.incidents_held = count
         log.info(
@@ -234,11 +249,15 @@ def build(
     @app.on_partitions_revoked.connect  # type: ignore[arg-type]  # faust's stub omits async receivers
     async def on_revoked(sender: Any, revoked: set[TP], **kwargs: Any) -> None:
         status.rebalancing = True
-        progress.forget(revoked)
-        clock_handler.forget({tp.partition for tp in revoked if tp.topic == topology.links})
+        monitor.progress.forget(revoked)
+        monitor.clock_handler.forget({tp.partition for tp in revoked if tp.topic == topology.links})
         for tp in revoked:
             if tp.topic == topology.incidents:
                 backlog.forget(tp.partition)
+
+
+def add_pages(monitor: Monitor) -> None:
+    app = monitor.app
 
     @app.page("/health")
     async def health(web: Any, request: Any) -> Any:
@@ -247,13 +266,12 @@ def build(
 
     @app.page("/ready")
     async def ready(web: Any, request: Any) -> Any:
-        _, body = monitor.health()
-        return web.json({"ready": body["ready"]}, status=200 if body["ready"] else 503)
+        body = {"ready": monitor.ready, "catch_up": monitor.catch_up.status().as_json()}
+        return web.json(body, status=200 if monitor.ready else 503)
 
     @app.page("/metrics")
     async def prometheus(web: Any, request: Any) -> Any:
         return web.bytes(
-            generate_latest(metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST}
+            generate_latest(monitor.metrics.registry),
+            headers={"Content-Type": CONTENT_TYPE_LATEST},
         )
-
-    return monitor

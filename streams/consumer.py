@@ -46,6 +46,8 @@ import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
+from streams.faust_tuning import EagerDelivery
+
 
 class FetchFilter(Set[TP]):
     """The consumer's live set of active partitions, as aiokafka's fetch filter.
@@ -73,7 +75,7 @@ class FetchFilter(Set[TP]):
         return True
 
 
-class SafeSeekConsumer(faust_aiokafka.Consumer):
+class SafeSeekConsumer(EagerDelivery, faust_aiokafka.Consumer):
     _held_until_flow: set[TP]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

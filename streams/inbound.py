@@ -24,9 +24,24 @@ from monitor.domain.inputs import (
 from schemas import crimes as crime_wire
 from schemas import incidents as incident_wire
 from schemas.dead_letters import RejectionKind
+from schemas.event_types import EventType
 
 _INCIDENTS = TypeAdapter(incident_wire.IncidentEvent)
 _CRIMES = TypeAdapter(crime_wire.CrimeEvent)
+# What each topic accepts, as a rejection names it.
+_EXPECTED = {
+    "incidents": ", ".join(
+        repr(t.value)
+        for t in (
+            EventType.INCIDENT_REPORTED,
+            EventType.INCIDENT_UPDATED,
+            EventType.INCIDENT_CLOSED,
+        )
+    ),
+    "crime-records": ", ".join(
+        repr(t.value) for t in (EventType.CRIME_RECORDED, EventType.CRIME_CANCELLED)
+    ),
+}
 _MAX_ERRORS = 20
 
 
@@ -149,7 +164,7 @@ def _explain(
             return Rejected(
                 RejectionKind.UNKNOWN_TYPE,
                 f"unknown event type {event_type!r} on topic {topic!r}; expected one of "
-                f"{error['ctx']['expected_tags']}",
+                f"{_EXPECTED[topic]}",
                 event_id=event_id,
                 event_type=event_type,
             )

@@ -6,6 +6,7 @@ Labels are bounded sets (force, category, division, kind): never an incident.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -124,6 +125,16 @@ class Metrics:
         )
 
         self.add_referral_metrics()
+        self._consumed: dict[tuple[str, str], Any] = {}
+
+    def consumed(self, topic: str, event_type: str) -> None:
+        """Count one input event (the labelled child is looked up once: once per event costs)."""
+        child = self._consumed.get((topic, event_type))
+        if child is None:
+            child = self._consumed[(topic, event_type)] = self.events_consumed.labels(
+                topic, event_type
+            )
+        child.inc()
 
     def add_referral_metrics(self) -> None:
         r = self.registry

@@ -66,6 +66,9 @@ class ConsumerProgress:
         highwater = self.highwater(tp)
         if highwater is None:
             return None
+        return max(highwater - self.position(tp), 0)
+
+    def position(self, tp: TP) -> int:
+        """The next offset this worker will read on ``tp``."""
         read = getattr(self.app.consumer, "_read_offset", {}).get(tp)
-        position = read + 1 if read is not None else self.resume_offset(tp)
-        return max(highwater - position, 0)
+        return read + 1 if read is not None else self.resume_offset(tp)

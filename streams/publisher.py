@@ -1,108 +1,97 @@
-"""Sending to Kafka: announcements, ledger records, internal routing and dead letters."""
+"""Sending to Kafka: announcements, dead letters and the worker's own records.
+
+Every send is handed to the producer at once; ``delivered`` waits until the
+broker has acknowledged all of them. The clock saves a batch's states only
+after that, so a saved state never stands for an announcement that was lost.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
+from typing import Any
 
-from faust.types import Message, TopicT
+import faust
+from faust.types import Message
 
-from monitor.adapters.state_codec import to_record, victim_record
-from monitor.application.recording_clock import Changes
-from monitor.domain.inputs import CrimeCancelled, CrimeLinked, CrimeRecorded
-from schemas.crimes import CrimeCancelledData, CrimeRecordedData
+from monitor.domain.outcomes import Fact
 from schemas.envelope import DEFAULT_SCHEMA_BASE
-from schemas.internal import (
-    CrimeLinkMessage,
-    LedgerCrimeCancelled,
-    LedgerCrimeRecorded,
-    LedgerIncident,
-    RerouteMessage,
-    WatermarkMessage,
-)
 from streams.inbound import Rejected
 from streams.metrics import Metrics
 from streams.outbound import Stream, encode_dead_letter, encode_fact
+from streams.topology import Topology
+
+Send = Callable[[str, bytes | None, bytes | None, int | None], Awaitable[Awaitable[Any]]]
+"""``send(topic, key, value, partition)``: hand a record to the producer (a None value is
+a tombstone); the result is awaited for its delivery."""
+
+
+def producer_send(app: faust.App) -> Send:
+    """Faust's producer, without its per-message bookkeeping (the worker tracks deliveries)."""
+
+    async def send(
+        topic: str, key: bytes | None, value: bytes | None, partition: int | None
+    ) -> Awaitable[Any]:
+        return await app.producer.send(topic, key, value, partition, None, None)
+
+    return send
 
 
 class Publisher:
     def __init__(
         self,
         *,
-        outputs: dict[Stream, TopicT],
-        links: TopicT,
-        ledger: TopicT,
+        send: Send,
+        topology: Topology,
         source: str,
         metrics: Metrics,
         schema_base: str = DEFAULT_SCHEMA_BASE,
     ) -> None:
-        self.outputs = outputs
-        self.links = links
-        self.ledger = ledger
+        self._send = send
+        self.topology = topology
         self.source = source
         self.metrics = metrics
         self.schema_base = schema_base
+        self._topics = {
+            Stream.OUTCOMES: topology.outcomes,
+            Stream.ALERTS: topology.alerts,
+            Stream.DEAD_LETTERS: topology.dead_letters,
+            Stream.REFERRALS: topology.referrals,
+        }
+        self._pending: list[Awaitable[Any]] = []
 
-    async def announce(self, changes: Changes) -> None:
-        """Publish the facts, then the changed states for the ledger."""
-        for fact in changes.facts:
-            out = encode_fact(fact, source=self.source, schema_base=self.schema_base)
-            await self.outputs[out.stream].send(key=out.key.encode(), value=out.value)
-            self.metrics.count_fact(fact)
-        for state in changes.changed:
-            record = LedgerIncident(state=to_record(state))
-            await self.ledger.send(
-                key=state.incident_id.encode(), value=record.model_dump_json().encode()
-            )
+    async def send(
+        self,
+        topic: str,
+        value: bytes | None,
+        *,
+        key: bytes | None = None,
+        partition: int | None = None,
+    ) -> Awaitable[Any]:
+        """Hand a record to the producer; the result is awaited for its delivery (metadata)."""
+        delivery = await self._send(topic, key, value, partition)
+        self._pending.append(delivery)
+        return delivery
 
-    async def link(self, link: CrimeLinked) -> None:
-        message = CrimeLinkMessage(
-            event_id=link.event_id,
-            incident_id=link.incident_id,
-            crime_id=link.crime_id,
-            recorded_at=link.recorded_at,
-            victim=None if link.victim is None else victim_record(link.victim),
-        )
-        await self.links.send(
-            key=link.incident_id.encode(), value=message.model_dump_json().encode()
-        )
+    async def delivered(self) -> None:
+        """Wait until the broker has every record sent so far (raise if one failed)."""
+        pending, self._pending = self._pending, []
+        if pending:
+            await asyncio.gather(*pending)
 
-    async def reroute(self, incident_id: str, raw: bytes) -> None:
-        message = RerouteMessage(event=raw.decode())
-        await self.links.send(key=incident_id.encode(), value=message.model_dump_json().encode())
+    async def fact(self, fact: Fact) -> None:
+        out = encode_fact(fact, source=self.source, schema_base=self.schema_base)
+        await self.send(self._topics[out.stream], out.value, key=out.key.encode())
+        self.metrics.count_fact(fact)
 
-    async def watermarks(self, message: WatermarkMessage, partitions: int) -> None:
-        value = message.model_dump_json().encode()
-        for partition in range(partitions):
-            await self.links.send(value=value, partition=partition)
+    async def links(self, partition: int, records: Iterable[bytes]) -> None:
+        for record in records:
+            await self.send(self.topology.links, record, partition=partition)
 
-    async def crime(self, crime: CrimeRecorded | CrimeCancelled, key: bytes | None) -> None:
-        record: LedgerCrimeRecorded | LedgerCrimeCancelled
-        match crime:
-            case CrimeRecorded():
-                record = LedgerCrimeRecorded(
-                    event_id=crime.event_id,
-                    crime=CrimeRecordedData(
-                        crime_id=crime.crime_id,
-                        incident_ids=list(crime.incident_ids),
-                        recorded_at=crime.recorded_at,
-                        offence_code=crime.offence_code,
-                        offence_group=crime.offence_group,
-                        victim_ref=crime.victim_ref,
-                        victim_consents_to_referral=crime.victim_consents_to_referral,
-                        domestic_abuse=crime.domestic_abuse,
-                        victim_bereaved_relative=crime.victim_bereaved_relative,
-                    ),
-                )
-            case CrimeCancelled():
-                record = LedgerCrimeCancelled(
-                    event_id=crime.event_id,
-                    cancellation=CrimeCancelledData(
-                        crime_id=crime.crime_id,
-                        cancelled_at=crime.cancelled_at,
-                        reason=crime.reason,
-                    ),
-                )
-        await self.ledger.send(key=crime.crime_id.encode(), value=record.model_dump_json().encode())
+    async def ledger(self, records: Iterable[bytes]) -> None:
+        for record in records:
+            await self.send(self.topology.ledger, record)
 
     async def dead_letter(
         self, rejected: Rejected, message: Message, received_at: datetime
@@ -119,5 +108,5 @@ class Publisher:
             received_at=received_at,
             schema_base=self.schema_base,
         )
-        await self.outputs[Stream.DEAD_LETTERS].send(key=out.key.encode(), value=out.value)
+        await self.send(self._topics[Stream.DEAD_LETTERS], out.value, key=out.key.encode())
         self.metrics.events_rejected.labels(message.topic, rejected.kind.value).inc()

@@ -130,8 +130,8 @@ def ensure_topics(settings: Settings) -> Topology:
         tansu = admin.describe_cluster().get("cluster_id", "").startswith("tansu")
         if tansu:
             log.warning(
-                "the broker is tansu: one record per batch and at most 100 ms a fetch "
-                "(streams/embedded_broker.py)"
+                "the broker is tansu: reading end offsets from fetches and waiting at most "
+                "100 ms a fetch (streams/embedded_broker.py)"
             )
         return Topology.from_settings(settings, partitions, counts[draft.crime_records], tansu)
     finally:

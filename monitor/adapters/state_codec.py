@@ -1,171 +1,104 @@
-"""Incident state to bytes and back, for the stream processor's table and changelog.
+"""Domain values to compact JSON and back, for the stream processor's table and internal topics.
 
-The format is ``schemas.internal.IncidentRecord`` as compact JSON: versioned
-(``v``), readable when inspecting a changelog topic, and about 400 bytes an
-incident.
+The JSON of a value is its dataclass fields in declaration order, leaving out
+every field that holds its default (so an incident's state is about 400
+bytes, and a field added later with a default reads old bytes unchanged).
+Times are RFC 3339 text with their own offset (``Z`` for UTC), sets are
+sorted lists, enumerations their values. The incident state in this form is
+what the table, its changelog, the ledger topic and the ledger's ``state``
+column hold: it is encoded once per change and the bytes are reused.
+
+Decoding goes straight into the domain's frozen dataclasses (msgspec checks
+every type on the way), so there is no second set of record classes to copy
+field by field. Fields a reader does not know are ignored: a state written
+with the message that changed it last (``trigger``, before the pipeline
+published ahead of saving) still reads.
 """
 
 from __future__ import annotations
 
-from monitor.domain.incident import (
-    Announced,
-    CategoryChange,
-    Closure,
-    IncidentState,
-    Recording,
-    Report,
-)
-from monitor.domain.inputs import ClosingCode, CrimeVictim
-from schemas.internal import (
-    AnnouncedRecord,
-    CategoryChangeRecord,
-    ClosureRecord,
-    IncidentRecord,
-    RecordingRecord,
-    ReportRecord,
-    VictimRecord,
-)
+import dataclasses
+from collections.abc import Callable
+from datetime import datetime
+from enum import Enum
+from functools import cache
+from typing import Any, TypeVar
+
+import msgspec
+
+from monitor.domain.incident import IncidentState
+
+T = TypeVar("T")
+
+_MISSING = dataclasses.MISSING
+_encoder = msgspec.json.Encoder()
 
 
-def to_record(state: IncidentState) -> IncidentRecord:
-    r, c, a = state.report, state.category_change, state.announced
-    return IncidentRecord(
-        incident_id=state.incident_id,
-        report=None
-        if r is None
-        else ReportRecord(
-            event_id=r.event_id,
-            force=r.force,
-            reported_at=r.reported_at,
-            channel=r.channel,
-            category=r.category,
-            crime_related=r.crime_related,
-            division=r.division,
-            grade=r.grade,
-        ),
-        flagged_at=state.flagged_at,
-        unflagged_at=state.unflagged_at,
-        category_change=None
-        if c is None
-        else CategoryChangeRecord(
-            event_id=c.event_id, changed_at=c.changed_at, category=c.category
-        ),
-        recording=None
-        if state.recording is None
-        else RecordingRecord(
-            crime_id=state.recording.crime_id, recorded_at=state.recording.recorded_at
-        ),
-        closure=_closure_record(state.closure),
-        closed_as_recorded=_closure_record(state.closed_as_recorded),
-        last_event_at=state.last_event_at,
-        announced=AnnouncedRecord(
-            measured_crime=a.measured_crime,
-            due_soon=a.due_soon,
-            overdue=a.overdue,
-            resolved=a.resolved,
-            closed_without_crime=a.closed_without_crime,
-            referred=sorted(a.referred),
-        ),
-        victims=[victim_record(v) for v in state.victims],
-    )
+_AS_IS = frozenset({str, bool, int, float, datetime, type(None)})
+_converters: dict[type, Callable[[Any], Any]] = {}
 
 
-def from_record(record: IncidentRecord) -> IncidentState:
-    r, c, a = record.report, record.category_change, record.announced
-    return IncidentState(
-        incident_id=record.incident_id,
-        report=None
-        if r is None
-        else Report(
-            event_id=r.event_id,
-            force=r.force,
-            reported_at=r.reported_at,
-            channel=r.channel,
-            category=r.category,
-            crime_related=r.crime_related,
-            division=r.division,
-            grade=r.grade,
-        ),
-        flagged_at=record.flagged_at,
-        unflagged_at=record.unflagged_at,
-        category_change=None if c is None else CategoryChange(c.event_id, c.changed_at, c.category),
-        recording=None
-        if record.recording is None
-        else Recording(record.recording.crime_id, record.recording.recorded_at),
-        closure=_closure(record.closure),
-        closed_as_recorded=_closure(record.closed_as_recorded),
-        last_event_at=record.last_event_at,
-        announced=Announced(
-            measured_crime=a.measured_crime,
-            due_soon=a.due_soon,
-            overdue=a.overdue,
-            resolved=a.resolved,
-            closed_without_crime=a.closed_without_crime,
-            referred=frozenset(a.referred),
-        ),
-        victims=tuple(victim_of_record(v) for v in record.victims),
-    )
+def plain(value: Any) -> Any:
+    """The JSON-ready form of a domain value: dicts, lists, text, numbers and times."""
+    kind = type(value)
+    if kind in _AS_IS:
+        return value
+    convert = _converters.get(kind)
+    if convert is None:
+        convert = _converters[kind] = _converter(kind)
+    return convert(value)
 
 
-def victim_record(victim: CrimeVictim) -> VictimRecord:
-    return VictimRecord(
-        crime_id=victim.crime_id,
-        event_id=victim.event_id,
-        recorded_at=victim.recorded_at,
-        offence_code=victim.offence_code,
-        offence_group=victim.offence_group,
-        victim_ref=victim.victim_ref,
-        consents=victim.consents,
-        domestic_abuse=victim.domestic_abuse,
-        bereaved_relative=victim.bereaved_relative,
-    )
+def _converter(kind: type) -> Callable[[Any], Any]:
+    if dataclasses.is_dataclass(kind):
+        return _dataclass_converter(kind)
+    if issubclass(kind, Enum):
+        return lambda value: value.value
+    if issubclass(kind, frozenset | set):
+        return lambda value: sorted(plain(item) for item in value)
+    if issubclass(kind, tuple | list):
+        return lambda value: [plain(item) for item in value]
+    if issubclass(kind, dict):
+        return lambda value: {key: plain(item) for key, item in value.items()}
+    raise TypeError(f"cannot encode {kind.__name__}")
 
 
-def victim_of_record(record: VictimRecord) -> CrimeVictim:
-    return CrimeVictim(
-        crime_id=record.crime_id,
-        event_id=record.event_id,
-        recorded_at=record.recorded_at,
-        offence_code=record.offence_code,
-        offence_group=record.offence_group,
-        victim_ref=record.victim_ref,
-        consents=record.consents,
-        domestic_abuse=record.domestic_abuse,
-        bereaved_relative=record.bereaved_relative,
-    )
+def _dataclass_converter(kind: type) -> Callable[[Any], dict[str, Any]]:
+    fields = []
+    for f in dataclasses.fields(kind):
+        if f.default is not _MISSING:
+            fields.append((f.name, f.default))
+        elif f.default_factory is not _MISSING:
+            fields.append((f.name, f.default_factory()))
+        else:
+            fields.append((f.name, _MISSING))
+
+    def convert(value: Any) -> dict[str, Any]:
+        out = {}
+        for name, default in fields:
+            item = getattr(value, name)
+            if item is default or (default is not _MISSING and item == default):
+                continue  # a default is left out
+            out[name] = item if type(item) in _AS_IS else plain(item)
+        return out
+
+    return convert
 
 
-def _closure_record(closure: Closure | None) -> ClosureRecord | None:
-    if closure is None:
-        return None
-    return ClosureRecord(
-        event_id=closure.event_id,
-        closed_at=closure.closed_at,
-        closing_code=closure.closing_code.value,
-    )
+def encode(value: Any) -> bytes:
+    """Compact JSON of a domain value (see the module's docstring for the form)."""
+    return _encoder.encode(plain(value))
 
 
-def _closure(record: ClosureRecord | None) -> Closure | None:
-    if record is None:
-        return None
-    return Closure(record.event_id, record.closed_at, ClosingCode(record.closing_code.value))
+@cache
+def decoder(cls: type[T]) -> Callable[[bytes], T]:
+    """A reusable decoder of JSON into ``cls``; raises ``msgspec.ValidationError`` on bad input."""
+    return msgspec.json.Decoder(cls).decode
 
 
-Trigger = tuple[str, int]
-"""The topic and offset of the message that last changed a stored state."""
-
-
-def encode_state(state: IncidentState, trigger: Trigger | None = None) -> bytes:
-    record = to_record(state)
-    if trigger is not None:
-        record = record.model_copy(update={"trigger": trigger})
-    return record.model_dump_json(exclude_defaults=True).encode()
+def encode_state(state: IncidentState) -> bytes:
+    return encode(state)
 
 
 def decode_state(raw: bytes) -> IncidentState:
-    return from_record(IncidentRecord.model_validate_json(raw))
-
-
-def decode_stored(raw: bytes) -> tuple[IncidentState, Trigger | None]:
-    record = IncidentRecord.model_validate_json(raw)
-    return from_record(record), record.trigger
+    return decoder(IncidentState)(raw)

@@ -15,9 +15,10 @@ from typing import Protocol
 
 from monitor.domain.incident import IncidentState, join
 from monitor.domain.inputs import CrimeCancelled, CrimeRecorded
+from monitor.domain.measure import measure
 from monitor.domain.outcomes import alert_id_for
 from monitor.domain.policy import TimelinessPolicy
-from monitor.domain.recording_clock import schedule, status_of
+from monitor.domain.recording_clock import deadline_of, resolved_alert, schedule, status_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,19 +207,13 @@ def crime_row_cancelled(cancelled: CrimeCancelled) -> CrimeRow:
 def incident_rows(
     state: IncidentState, policy: TimelinessPolicy
 ) -> tuple[IncidentRow, AlertRow | None]:
-    """Project one incident's live state onto its ledger rows."""
-    report = state.report
-    plan = schedule(state, policy)
-    recording = state.recording
-    measured = recording is not None and report is not None
-    elapsed = within = None
-    before = False
-    if measured:
-        assert recording is not None and report is not None  # noqa: S101
-        raw = (recording.recorded_at - report.reported_at).total_seconds()
-        before = raw < 0
-        elapsed = max(raw, 0.0)
-        within = elapsed <= policy.target.total_seconds()
+    """Project one incident's live state onto its ledger rows, by the domain's rules."""
+    report, recording = state.report, state.recording
+    measured = (
+        None
+        if report is None or recording is None
+        else measure(report.reported_at, recording.recorded_at, policy.target)
+    )
     closure = state.closure or state.closed_as_recorded
     row = IncidentRow(
         incident_id=state.incident_id,
@@ -230,47 +225,48 @@ def incident_rows(
         category=state.category,
         grade=report.grade if report else None,
         reported_at=report.reported_at if report else None,
-        deadline=report.reported_at + policy.target if report else None,
+        deadline=deadline_of(report, policy) if report else None,
         crime_related=state.crime_related_since is not None,
         crime_related_since=state.crime_related_since,
         unflagged_at=state.unflagged_at,
         first_crime_id=recording.crime_id if recording else None,
         recorded_at=recording.recorded_at if recording else None,
-        elapsed_seconds=elapsed,
-        within_target=within,
-        recorded_before_report=before,
+        elapsed_seconds=measured.elapsed_seconds if measured else None,
+        within_target=measured.within_target if measured else None,
+        recorded_before_report=measured.recorded_before_report if measured else False,
         closed_at=closure.closed_at if closure else None,
         closing_code=closure.closing_code.value if closure else None,
         last_event_at=state.last_event_at,
         state=state,
     )
-    announced = state.announced
+    return row, alert_row(state, policy)
+
+
+def alert_row(state: IncidentState, policy: TimelinessPolicy) -> AlertRow | None:
+    """The incident's alert as announced so far; None when none was raised."""
+    report, announced, plan = state.report, state.announced, schedule(state, policy)
     if plan is None or report is None or not (announced.due_soon or announced.overdue):
-        return row, None
-    alert = AlertRow(
+        return None
+    resolved = (
+        resolved_alert(state, plan, was_overdue=announced.overdue)
+        if announced.resolved and plan.stop_at is not None
+        else None
+    )
+    overdue_at = plan.overdue_at if announced.overdue else None
+    return AlertRow(
         alert_id=alert_id_for(state.incident_id),
         incident_id=state.incident_id,
-        state="resolved"
-        if announced.resolved
-        else ("overdue" if announced.overdue else "due_soon"),
+        state=alert_state(resolved.resolved_at if resolved else None, overdue_at),
         force=report.force,
         division=report.division,
         category=report.category,
         deadline=plan.deadline,
         due_soon_at=plan.warn_at if announced.due_soon else None,
-        overdue_at=plan.overdue_at if announced.overdue else None,
-        resolved_at=plan.stop_at if announced.resolved else None,
-        resolution=plan.stop_reason.value if announced.resolved and plan.stop_reason else None,
-        late=(
-            plan.stop_reason is not None
-            and plan.stop_reason.value == "recorded"
-            and plan.stop_at is not None
-            and plan.stop_at > plan.deadline
-        )
-        if announced.resolved
-        else None,
+        overdue_at=overdue_at,
+        resolved_at=resolved.resolved_at if resolved else None,
+        resolution=resolved.resolution.value if resolved else None,
+        late=resolved.late if resolved else None,
     )
-    return row, alert
 
 
 def reconcile_rows(

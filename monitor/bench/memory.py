@@ -1,13 +1,13 @@
 """Resident memory per open incident, in the store the worker runs with (``memory://``).
 
 Faust's ``memory://`` table store is a dict in the worker; the worker keeps
-each incident there as bytes (``monitor.adapters.state_codec``) with the
-message that last changed it, and a wake-up index entry for its next alert
-point. This builds exactly those, through the real ``RecordingClock``
-service, for ``count`` open incidents in a fresh process, and reports the
-growth of the resident set per incident. It also times the rebuild of the
-wake-up index from the stored states, the local part of what a rebalance
-costs a worker that takes those partitions over.
+each incident there as bytes (``monitor.adapters.state_codec``) and a
+wake-up index entry for its next alert point. This builds exactly those,
+through the real ``RecordingClock`` service, for ``count`` open incidents in
+a fresh process, and reports the growth of the resident set per incident. It
+also times the rebuild of the wake-up index from the stored states, the
+local part of what a rebalance costs a worker that takes those partitions
+over.
 
 Run as ``python -m monitor.bench.memory COUNT``; prints one JSON object.
 """
@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-from monitor.adapters.state_codec import decode_stored, encode_state
+from monitor.adapters.state_codec import decode_state, encode_state
 from monitor.application.recording_clock import RecordingClock
 from monitor.domain.incident import IncidentState
 from monitor.domain.inputs import IncidentReported
@@ -41,21 +41,19 @@ class DictTableStore:
 
     def __init__(self) -> None:
         self.data: dict[bytes, bytes] = {}
-        self.offset = 0
 
     def get(self, incident_id: str) -> IncidentState | None:
         raw = self.data.get(incident_id.encode())
-        return None if raw is None else decode_stored(raw)[0]
+        return None if raw is None else decode_state(raw)
 
     def put(self, state: IncidentState) -> None:
-        self.offset += 1  # the trigger: (topic, offset) of the message that changed it
-        self.data[state.incident_id.encode()] = encode_state(state, ("incidents", self.offset))
+        self.data[state.incident_id.encode()] = encode_state(state)
 
     def delete(self, incident_id: str) -> None:
         self.data.pop(incident_id.encode(), None)
 
     def states(self) -> Iterator[IncidentState]:
-        return (decode_stored(raw)[0] for raw in self.data.values())
+        return (decode_state(raw) for raw in self.data.values())
 
 
 def measure(count: int) -> dict[str, float]:

@@ -69,6 +69,28 @@ class BenchWorker:
     def consumed(self) -> float:
         return self.counter("cdi_events_consumed_total", "cdi_events_rejected_total")
 
+    def ready_body(self) -> dict[str, object]:
+        """What ``/ready`` says (also while not ready: its body says why)."""
+        try:
+            return dict(json.loads(self._get("/ready")))
+        except urllib.error.HTTPError as exc:
+            return dict(json.loads(exc.read()))
+
+    def ledger_lag(self) -> float:
+        """Ledger records the worker has not read yet (``cdi_consumer_lag_messages``)."""
+        total = 0.0
+        text = self._get("/metrics").decode()
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name == "cdi_consumer_lag_messages" and sample.labels.get(
+                    "topic", ""
+                ).endswith("-ledger"):
+                    total += sample.value
+        return total
+
+    def log_lines(self) -> list[str]:
+        return self.log_path.read_text(errors="replace").splitlines()
+
     def stop(self, timeout_s: float = 60.0) -> None:
         if self.process is None or self.process.poll() is not None:
             return

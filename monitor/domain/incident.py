@@ -9,7 +9,7 @@ results independent of partitioning, arrival order and redelivery.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import singledispatch
 from typing import Any, TypeVar
@@ -24,6 +24,7 @@ from monitor.domain.inputs import (
     IncidentUpdated,
     event_time,
 )
+from monitor.domain.values import evolve
 
 T = TypeVar("T")
 
@@ -107,11 +108,16 @@ class IncidentState:
 
     @property
     def crime_related_since(self) -> datetime | None:
-        """When the incident first counted as crime-related, if it ever did."""
-        times = [t for t in (self.flagged_at,) if t is not None]
-        if self.report is not None and self.report.crime_related:
-            times.append(self.report.reported_at)
-        return min(times) if times else None
+        """When the incident first counted as crime-related, if it ever did.
+
+        The earlier of the report (if it disclosed a crime) and the first update
+        that flagged it.
+        """
+        flagged, report = self.flagged_at, self.report
+        if report is None or not report.crime_related:
+            return flagged
+        reported = report.reported_at
+        return reported if flagged is None or reported < flagged else flagged
 
     @property
     def category(self) -> str | None:
@@ -170,7 +176,7 @@ def _max_time(current: datetime | None, candidate: datetime) -> datetime:
 def apply(state: IncidentState, event: IncidentInput) -> IncidentState:
     """Fold one event into the state. Idempotent and order-insensitive."""
     folded = _fold(event, state)
-    return replace(folded, last_event_at=_max_time(state.last_event_at, event_time(event)))
+    return evolve(folded, last_event_at=_max_time(state.last_event_at, event_time(event)))
 
 
 @singledispatch
@@ -193,18 +199,18 @@ def _(event: IncidentReported, state: IncidentState) -> IncidentState:
     # Two reports for one incident is an upstream error; keep the earliest so
     # every replay keeps the same one.
     earliest = _earliest(state.report, report, key=_report_order)
-    return replace(state, report=earliest)
+    return evolve(state, report=earliest)
 
 
 @_fold.register
 def _(event: IncidentUpdated, state: IncidentState) -> IncidentState:
     if event.crime_related is True:
-        state = replace(state, flagged_at=_min_time(state.flagged_at, event.updated_at))
+        state = evolve(state, flagged_at=_min_time(state.flagged_at, event.updated_at))
     elif event.crime_related is False:
-        state = replace(state, unflagged_at=_max_time(state.unflagged_at, event.updated_at))
+        state = evolve(state, unflagged_at=_max_time(state.unflagged_at, event.updated_at))
     if event.category is not None:
         change = CategoryChange(event.event_id, event.updated_at, event.category)
-        state = replace(
+        state = evolve(
             state, category_change=_latest(state.category_change, change, key=_change_order)
         )
     return state
@@ -214,8 +220,8 @@ def _(event: IncidentUpdated, state: IncidentState) -> IncidentState:
 def _(event: IncidentClosed, state: IncidentState) -> IncidentState:
     closure = Closure(event.event_id, event.closed_at, event.closing_code)
     if event.closing_code.stops_the_clock:
-        return replace(state, closure=_earliest(state.closure, closure, key=_closure_order))
-    return replace(
+        return evolve(state, closure=_earliest(state.closure, closure, key=_closure_order))
+    return evolve(
         state,
         closed_as_recorded=_earliest(state.closed_as_recorded, closure, key=_closure_order),
     )
@@ -227,9 +233,9 @@ def _(event: CrimeLinked, state: IncidentState) -> IncidentState:
     # The first recording counts: the earliest by recorded time, ties broken by
     # crime id so that arrival order never decides.
     earliest = _earliest(state.recording, recording, key=_recording_order)
-    state = replace(state, recording=earliest)
+    state = evolve(state, recording=earliest)
     if event.victim is not None:
-        state = replace(state, victims=_with_victim(state.victims, event.victim))
+        state = evolve(state, victims=_with_victim(state.victims, event.victim))
     return state
 
 

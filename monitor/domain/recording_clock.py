@@ -18,7 +18,7 @@ report and the crime record are both known; they are recorded in
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -35,6 +35,7 @@ from monitor.domain.outcomes import (
 )
 from monitor.domain.policy import TimelinessPolicy
 from monitor.domain.referral import ReferralFact, assess, referral_facts
+from monitor.domain.values import evolve
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,67 +105,37 @@ def advance(
     recording = state.recording
     if recording is not None and announced.measured_crime != recording.crime_id:
         facts.append(_measured(state, report, recording, policy))
-        announced = replace(announced, measured_crime=recording.crime_id)
+        announced = evolve(announced, measured_crime=recording.crime_id)
 
     # Referrals depend only on the report and the crime record, never on now.
     referrals = _referrals(state, report, policy, skip=announced.referred)
     if referrals:
         facts.extend(referrals)
         referred = {f.referral.crime_id for f in referrals}
-        announced = replace(announced, referred=announced.referred | referred)
+        announced = evolve(announced, referred=announced.referred | referred)
 
     plan = schedule(state, policy)
     if plan is not None and now is not None:
         if not announced.due_soon and plan.reached(plan.warn_at, now):
             facts.append(_raised(AlertKind.DUE_SOON, state, plan, plan.warn_at))
-            announced = replace(announced, due_soon=True)
+            announced = evolve(announced, due_soon=True)
         if not announced.overdue and plan.reached(plan.overdue_at, now):
             facts.append(_raised(AlertKind.OVERDUE, state, plan, plan.overdue_at))
-            announced = replace(announced, overdue=True)
+            announced = evolve(announced, overdue=True)
         if plan.stopped_by(now):
             assert plan.stop_at is not None and plan.stop_reason is not None  # noqa: S101
             closed = plan.stop_reason is Resolution.CLOSED_WITHOUT_CRIME
             if closed and not announced.closed_without_crime:
                 assert state.closure is not None  # noqa: S101
                 facts.append(ClosedWithoutCrime(state.incident_id, report, deadline, state.closure))
-                announced = replace(announced, closed_without_crime=True)
+                announced = evolve(announced, closed_without_crime=True)
             if announced.alert_open:
-                facts.append(_resolved(state, plan, was_overdue=announced.overdue))
-                announced = replace(announced, resolved=True)
+                facts.append(resolved_alert(state, plan, was_overdue=announced.overdue))
+                announced = evolve(announced, resolved=True)
 
     if announced == state.announced:
         return state, ()
-    return replace(state, announced=announced), tuple(facts)
-
-
-def announcements(state: IncidentState, policy: TimelinessPolicy) -> tuple[Fact, ...]:
-    """Every fact the state records as announced, rebuilt from the state.
-
-    Used to publish them again when it is not certain they reached Kafka (a
-    worker stopped between saving the state and publishing): they come out
-    with the same ids and content, so subscribers drop what they already have.
-    """
-    report, announced = state.report, state.announced
-    if report is None:
-        return ()
-    facts: list[Fact] = []
-    recording = state.recording
-    if recording is not None and announced.measured_crime == recording.crime_id:
-        facts.append(_measured(state, report, recording, policy))
-    unannounced = frozenset(v.crime_id for v in state.victims) - announced.referred
-    facts.extend(_referrals(state, report, policy, skip=unannounced))
-    plan = schedule(state, policy)
-    if plan is None:
-        return tuple(facts)
-    if announced.due_soon and plan.warn_at is not None:
-        facts.append(_raised(AlertKind.DUE_SOON, state, plan, plan.warn_at))
-    if announced.overdue:
-        facts.append(_raised(AlertKind.OVERDUE, state, plan, plan.overdue_at))
-    if announced.closed_without_crime and state.closure is not None:
-        facts.append(ClosedWithoutCrime(state.incident_id, report, plan.deadline, state.closure))
-    if announced.resolved and plan.stop_at is not None:
-        facts.append(_resolved(state, plan, was_overdue=announced.overdue))
-    return tuple(facts)
+    return evolve(state, announced=announced), tuple(facts)
 
 
 def _measured(
@@ -194,7 +165,12 @@ def _referrals(
     return facts
 
 
-def _resolved(state: IncidentState, plan: Schedule, *, was_overdue: bool) -> AlertResolved:
+def resolved_alert(state: IncidentState, plan: Schedule, *, was_overdue: bool) -> AlertResolved:
+    """The resolution of an incident's alert, once its clock has stopped (``plan.stop_at``).
+
+    Late when the incident was recorded after its deadline; an incident closed
+    without a crime record is resolved, never late.
+    """
     assert state.report is not None  # noqa: S101
     assert plan.stop_at is not None and plan.stop_reason is not None  # noqa: S101
     closed = plan.stop_reason is Resolution.CLOSED_WITHOUT_CRIME

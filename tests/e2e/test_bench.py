@@ -33,8 +33,12 @@ def test_a_small_bench_run_writes_the_table_with_plausible_figures(tmp_path: Pat
             "bench",
             "--events",
             "3000",
+            "--floor-seconds",
+            "20",
             "--pipeline-seconds",
             "60",
+            "--year-days",
+            "2",
             "--rate",
             "100",
             "--latency-seconds",
@@ -64,6 +68,14 @@ def test_a_small_bench_run_writes_the_table_with_plausible_figures(tmp_path: Pat
     ceiling = number(r"dict matching \| ([\d,]+) events/s", table)
     pipeline = number(r"cdi_events_consumed_total` \| ([\d,]+) events/s", table)
     assert 100 < ceiling < 10_000_000 and 1 < pipeline < ceiling
+    floor = number(r"the worker's app settings \| ([\d,]+) events/s", table)
+    assert floor > 10
+    assert number(r"Pipeline / Faust floor \| ([\d.]+)%", table) > 0
+    rebuilt = number(r"new `CDI_APP_ID`, ledger included \| ([\d,]+) events in", table)
+    assert rebuilt > 1000
+    assert "**not finished**" not in table
+    assert re.search(r"\| the same \| yes \|", table), "the two rebuilds published different events"
+    assert "catching up:" in table or '"catch_up"' in table
     p50 = number(r"p50 / p95 / p99 \| ([\d,]+) /", table)
     assert 0 < p50 < 30_000  # milliseconds
     assert number(r"\(([\d,]+) outcomes", table) > 0

@@ -3,8 +3,8 @@
 The decoder is given random bytes, truncated and deeply nested JSON, fields
 of the wrong type or missing, unknown event types, timestamps without an
 offset or out of range, strings of megabytes, unicode identifiers and events
-dated far in the future. The agents (through Faust's test context, as in
-``test_agents.py``) are given the same inputs between two valid events: the
+dated far in the future. The clock's handler (as in ``test_clock_handler.py``)
+is given the same inputs between two valid events, in one batch: the
 bad one is dead-lettered, never an internal error, and the valid ones around
 it are still processed.
 """
@@ -22,8 +22,9 @@ from hypothesis import strategies as st
 from monitor.domain.inputs import CrimeCancelled, CrimeRecorded
 from schemas.dead_letters import RejectionKind
 from streams.inbound import Rejected, decode_crime_event, decode_incident_event
+from streams.messages import decode_ledger
 from tests.support import events as ev
-from tests.unit.test_agents import harness, raw
+from tests.support.harness import Harness, harness
 
 AT = datetime(2024, 5, 1, 9, 30, tzinfo=UTC)
 LIMIT = 256 * 1024
@@ -232,25 +233,37 @@ def test_an_event_dated_far_in_the_future_is_accepted_as_stated(year: int, day: 
 # --- the agents ---------------------------------------------------------------------------
 
 
-async def run_between_valid_events(agent_name: str, topic: str, bad: bytes) -> Any:
-    """Send a valid event, the input under test, another valid event; return the harness."""
+def raw(event: dict[str, Any]) -> bytes:
+    return json.dumps(event).encode()
+
+
+async def run_between_valid_events(topic: str, bad: bytes) -> Harness:
+    """A valid event, the input under test, another valid event, as one batch."""
     h = harness()
-    if agent_name == "recording-clock":
+    if topic == "incidents":
         before = raw(ev.reported("INC-BEFORE", AT))
         after = raw(ev.reported("INC-AFTER", AT))
-        keys = (b"INC-BEFORE", b"INC-AFTER")
     else:
         before = raw(ev.recorded("CR-BEFORE", ["INC-BEFORE"], AT))
         after = raw(ev.recorded("CR-AFTER", ["INC-AFTER"], AT))
-        keys = (b"INC-BEFORE", b"INC-AFTER")
-    async with h.agent(agent_name, topic) as agent:
-        await agent.put(before, key=keys[0])
-        await agent.put(bad, key=b"INC-1")
-        await agent.put(after, key=keys[1])
+    name = h.topology.incidents if topic == "incidents" else h.topology.crime_records
+    await h.batch(
+        h.message(name, before, b"INC-BEFORE"),
+        h.message(name, bad, b"INC-1"),
+        h.message(name, after, b"INC-AFTER"),
+    )
     return h
 
 
-def assert_bad_input_handled(h: Any, bad: bytes) -> None:
+def ledger_incidents(h: Harness) -> set[str]:
+    return {
+        state.incident_id
+        for record in h.on(h.topology.ledger)
+        for state in decode_ledger(record.value or b"").incidents
+    }
+
+
+def assert_bad_input_handled(h: Harness, bad: bytes) -> None:
     letters = [s.json["data"] for s in h.on(h.topology.dead_letters)]
     assert len(letters) <= 1
     for letter in letters:
@@ -263,38 +276,37 @@ def assert_bad_input_handled(h: Any, bad: bytes) -> None:
 async def test_the_clock_agent_dead_letters_bad_input_and_processes_the_events_around_it(
     bad: bytes,
 ) -> None:
-    h = await run_between_valid_events("recording-clock", "incidents", bad)
+    h = await run_between_valid_events("incidents", bad)
     assert_bad_input_handled(h, bad)
-    ledger_keys = {s.key for s in h.on(h.topology.ledger)}
-    assert {b"INC-BEFORE", b"INC-AFTER"} <= ledger_keys
+    assert {"INC-BEFORE", "INC-AFTER"} <= ledger_incidents(h)
 
 
 @AGENT_FUZZ
 @given(anything(valid_crime_events()))
-async def test_the_crime_router_dead_letters_bad_input_and_routes_the_crimes_around_it(
+async def test_the_clock_dead_letters_a_bad_crime_record_and_applies_the_crimes_around_it(
     bad: bytes,
 ) -> None:
-    h = await run_between_valid_events("crime-router", "crime-records", bad)
+    h = await run_between_valid_events("crime-records", bad)
     assert_bad_input_handled(h, bad)
-    linked = {s.key for s in h.on(h.topology.links) if s.json.get("kind") == "link"}
-    assert {b"INC-BEFORE", b"INC-AFTER"} <= linked
+    for incident_id in ("INC-BEFORE", "INC-AFTER"):
+        assert (h.state(incident_id) or {}).get("recording"), incident_id
 
 
 async def test_the_dead_letter_of_a_message_near_kafkas_limit_still_fits_in_one_message() -> None:
     """A 1 MB input copied whole into a dead letter (base64: 1.33 MB) could not be published."""
     huge = b'{"id": "' + b"x" * (MEGABYTE - 100) + b'"}'
-    h = await run_between_valid_events("recording-clock", "incidents", huge)
+    h = await run_between_valid_events("incidents", huge)
     (letter,) = h.on(h.topology.dead_letters)
     assert len(letter.value) < 1_000_000  # Faust's and Kafka's default maximum message size
     data = letter.json["data"]
     assert data["kind"] == "too_large" and data["value_truncated"] is True
     assert data["value_size_bytes"] == len(huge)
     assert base64.b64decode(data["value_base64"]) == huge[: 512 * 1024]
-    assert {b"INC-BEFORE", b"INC-AFTER"} <= {s.key for s in h.on(h.topology.ledger)}
+    assert {"INC-BEFORE", "INC-AFTER"} <= ledger_incidents(h)
 
 
 async def test_a_small_rejected_value_is_copied_whole() -> None:
-    h = await run_between_valid_events("recording-clock", "incidents", b"not json")
+    h = await run_between_valid_events("incidents", b"not json")
     (letter,) = h.on(h.topology.dead_letters)
     data = letter.json["data"]
     assert base64.b64decode(data["value_base64"]) == b"not json"

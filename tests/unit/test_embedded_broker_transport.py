@@ -13,6 +13,7 @@ from monitor.settings import Settings
 from streams.app import build
 from streams.consumer import SafeSeekConsumer, SafeSeekTransport
 from streams.embedded_broker import EMBEDDED_FETCH_MAX_WAIT_MS, EmbeddedBrokerTransport
+from streams.ledger_writer import ThreadLedgerWriter
 from streams.topology import Topology
 
 
@@ -22,7 +23,7 @@ def transport(embedded: bool) -> object:
         settings,
         Topology.from_settings(settings, 1, 1, embedded_broker=embedded),
         clock=SystemClock(),
-        ledger_factory=InMemoryLedger,
+        ledger=ThreadLedgerWriter(InMemoryLedger(), settings.policy),
     )
     return monitor.app.transport
 

@@ -29,6 +29,7 @@ from monitor.kafka_clients import (
 )
 from monitor.settings import Settings, SettingsError, load_settings
 from streams.app import build
+from streams.ledger_writer import ThreadLedgerWriter
 from streams.topology import Topology
 
 TLS = Path(__file__).resolve().parents[1] / "support" / "tls"
@@ -117,7 +118,7 @@ def test_the_worker_gives_faust_sasl_credentials_over_tls() -> None:
         settings,
         Topology.from_settings(settings, 1, 1),
         clock=SystemClock(),
-        ledger_factory=InMemoryLedger,
+        ledger=ThreadLedgerWriter(InMemoryLedger(), settings.policy),
     )
     credentials = monitor.app.conf.broker_credentials
     assert isinstance(credentials, SASLCredentials)
@@ -189,6 +190,6 @@ def test_building_clients_logs_no_secret(caplog: pytest.LogCaptureFixture) -> No
         settings,
         Topology.from_settings(settings, 1, 1),
         clock=SystemClock(),
-        ledger_factory=InMemoryLedger,
+        ledger=ThreadLedgerWriter(InMemoryLedger(), settings.policy),
     )
     assert PASSWORD not in caplog.text and KEY_PASSWORD not in caplog.text

@@ -17,7 +17,7 @@ from monitor.domain.incident import IncidentState, apply, join
 from monitor.domain.inputs import ClosingCode, event_time
 from monitor.domain.outcomes import RecordingMeasured
 from monitor.domain.policy import TimelinessPolicy
-from monitor.domain.recording_clock import advance, announcements
+from monitor.domain.recording_clock import advance
 from tests.unit.builders import T0, closed, flagged, recorded, reported
 
 POLICY = TimelinessPolicy()
@@ -157,13 +157,3 @@ def test_a_store_that_joins_keeps_the_latest_knowledge_whatever_order_snapshots_
     for snapshot in order[1:]:
         stored = join(stored, snapshot)
     assert stored == state
-
-
-@settings(max_examples=300, deadline=None)
-@given(events=incident_histories())
-def test_the_announcements_rebuilt_from_a_state_are_the_facts_it_announced(events):
-    state, facts = canonical(events)
-    rebuilt = announcements(state, POLICY)
-    assert alerts_and_closings(rebuilt) == alerts_and_closings(facts)
-    measured = [f for f in facts if isinstance(f, RecordingMeasured)]
-    assert [f for f in rebuilt if isinstance(f, RecordingMeasured)] == measured[-1:]

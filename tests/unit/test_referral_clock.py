@@ -13,11 +13,11 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from monitor.adapters.bank_holidays import EnglandAndWalesWorkingDays
-from monitor.adapters.state_codec import decode_state, encode_state, victim_of_record, victim_record
+from monitor.adapters.state_codec import decode_state, encode_state
 from monitor.domain.incident import IncidentState, apply, join
-from monitor.domain.inputs import CrimeRecorded, links_of
+from monitor.domain.inputs import CrimeLinked, CrimeRecorded, links_of
 from monitor.domain.policy import TimelinessPolicy
-from monitor.domain.recording_clock import advance, announcements
+from monitor.domain.recording_clock import advance
 from monitor.domain.referral import (
     ReferralAtRisk,
     ReferralDue,
@@ -26,7 +26,7 @@ from monitor.domain.referral import (
     ReferralWithheld,
 )
 from schemas.export import JSON_DIR, OUTPUTS
-from schemas.internal import CrimeLinkMessage
+from streams.messages import LinksBatch, decode_links, encode_links
 from streams.metrics import Metrics
 from streams.outbound import Stream, encode_fact
 from tests.unit.builders import reported
@@ -142,16 +142,6 @@ def test_any_arrival_order_announces_the_same_referrals() -> None:
     assert {type(f) for f in facts} == {ReferralDue, ReferralWithheld, ReferralWindowMissed}
 
 
-def test_announcements_rebuild_the_referrals_with_the_same_bytes() -> None:
-    state, facts = announce(
-        fold("INC-1", reported(REPORTED), *links_of(crime(at=REPORTED + 100 * H)))
-    )
-    rebuilt = referral_facts(announcements(state, POLICY))
-    encoded = [encode_fact(f, source="s").value for f in referral_facts(facts)]
-    assert [encode_fact(f, source="s").value for f in rebuilt] == encoded
-    assert len(encoded) == 2  # due, and at risk
-
-
 def test_joining_two_copies_keeps_every_victim_and_every_referral_announced() -> None:
     a, _ = announce(fold("INC-1", reported(REPORTED), *links_of(crime("CR-1"))))
     b = fold("INC-1", *links_of(crime("CR-2")))
@@ -173,12 +163,9 @@ def test_the_state_codec_round_trips_victims_and_referrals() -> None:
     assert state.victims and state.announced.referred
     assert decode_state(encode_state(state)) == state
     (victim,) = state.victims
-    assert victim_of_record(victim_record(victim)) == victim
-    message = CrimeLinkMessage(
-        event_id="e", incident_id="INC-1", crime_id="CR-1", recorded_at=REPORTED,
-        victim=victim_record(victim),
-    )  # fmt: skip
-    assert CrimeLinkMessage.model_validate_json(message.model_dump_json()) == message
+    link = CrimeLinked("e", "INC-1", "CR-1", REPORTED, victim)
+    (record,) = encode_links([link], [])
+    assert decode_links(record) == LinksBatch(links=[link])
 
 
 def test_a_state_stored_before_referrals_existed_still_decodes_and_encodes_the_same() -> None:
