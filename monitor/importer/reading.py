@@ -46,13 +46,14 @@ def header(path: Path, fmt: FileFormat) -> list[str]:
         first = next((item for item in rows(path, fmt) if isinstance(item, Row)), None)
         return [] if first is None else list(first.values)
     try:
-        with path.open(newline="", encoding=fmt.encoding, errors="strict") as f:
+        with path.open(newline="", encoding=fmt.encoding, errors="surrogateescape") as f:
             first_line = next(csv.reader(f, delimiter=fmt.delimiter, quotechar=fmt.quotechar), [])
-    except UnicodeDecodeError as exc:
-        raise FileError(f"{path}: the header is not {fmt.encoding} text ({exc.reason})") from None
     except (OSError, csv.Error) as exc:
         raise FileError(f"{path}: cannot read the header: {exc}") from None
-    return [c.strip() for c in first_line]
+    columns = [c.strip() for c in first_line]
+    if _undecodable(dict(zip(map(str, range(len(columns))), columns, strict=True))) is not None:
+        raise FileError(f"{path}: the header is not {fmt.encoding} text")
+    return columns
 
 
 def which_section(path: Path, mapping: Mapping) -> Section:
