@@ -148,7 +148,8 @@ def _quiet(progress: bool | None) -> bool | None:
     return None if progress is None else not progress
 
 
-def run_import(settings: Settings, args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+def run_import(settings: Settings, args: argparse.Namespace, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
     try:
         mapping = load_mapping(args.mapping)
         mapped = map_files(mapping, [Path(f) for f in args.files])

@@ -50,6 +50,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the mapping whose layout the extracts follow (default "
         "examples/storm-niche-mapping.toml)",
     )
+    parser.add_argument(
+        "--export-until",
+        metavar="YYYY-MM-DD",
+        type=_date,
+        default=None,
+        help="the (UTC) day the exported period ends at the start of (default today)",
+    )
+
+
+def _date(text: str) -> datetime:
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date: {text!r} (try 2025-05-14)") from None
 
 
 class ExportError(ValueError):
@@ -252,7 +266,8 @@ def export(
         mapping.crimes,
         crime_rows(extracts, _Layout(mapping.crimes, mapping)),
     )
-    shutil.copyfile(mapping_path, directory / "mapping.toml")
+    if mapping_path.resolve() != (directory / "mapping.toml").resolve():
+        shutil.copyfile(mapping_path, directory / "mapping.toml")
     return incidents, crimes
 
 
@@ -264,7 +279,9 @@ def export_command(args: argparse.Namespace) -> int:
     profile = ForceProfile()
     if args.incidents_per_year:
         profile = replace(profile, incidents_per_year=args.incidents_per_year)
-    until = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    until = args.export_until or datetime.now(UTC).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
     start = until - args.duration
     directory = Path(args.export_csv)
     try:
