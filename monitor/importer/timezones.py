@@ -51,7 +51,8 @@ class LocalTimes:
         self.rules = rules
         self.zone: ZoneInfo = rules.zone
         self._readers = [_reader(f) for f in rules.formats]
-        self._days: dict[int, int | None] = {}
+        # Per local date: days since the epoch, and the zone's offset if it holds all day.
+        self._days: dict[tuple[int, int, int], tuple[int, int | None]] = {}
 
     def parse(self, text: str) -> int:
         for read in self._readers:
@@ -66,14 +67,15 @@ class LocalTimes:
         year, month, day, hour, minute, second, micro = fields
         if hour > 23 or minute > 59 or second > 59:
             raise TimeError(f"{text[:40]!r} is not a valid time of day")
-        try:
-            days = date(year, month, day).toordinal() - EPOCH_ORDINAL
-        except ValueError:
-            raise TimeError(f"{text[:40]!r} is not a valid date") from None
+        known = self._days.get((year, month, day))
+        if known is None:
+            try:
+                days = date(year, month, day).toordinal() - EPOCH_ORDINAL
+            except ValueError:
+                raise TimeError(f"{text[:40]!r} is not a valid date") from None
+            known = self._days[year, month, day] = (days, self._steady_offset(days))
+        days, offset = known
         local = days * DAY_SECONDS + hour * 3600 + minute * 60 + second
-        offset = self._days.get(days, -1)
-        if offset == -1:
-            offset = self._days[days] = self._steady_offset(days)
         if offset is None:
             return self._on_a_transition_day(year, month, day, hour, minute, second, micro, text)
         return (local - offset) * MICROS + micro
@@ -132,6 +134,19 @@ def _reader(fmt: str) -> Callable[[str], Fields | datetime | None]:
             for p in parts
         )
         matcher = re.compile(pattern + r"\Z").match
+        names = [p[1] for p in parts if p.startswith("%") and p[1] in _FAST]
+        if sorted(names) == sorted("YmdHMS"):
+            # The usual case, without the lookups of the general one below.
+            y, mo, d, h, mi, sec = (names.index(k) for k in "YmdHMS")
+
+            def full(text: str) -> Fields | None:
+                found = matcher(text)
+                if found is None:
+                    return None
+                g = found.groups()
+                return (int(g[y]), int(g[mo]), int(g[d]), int(g[h]), int(g[mi]), int(g[sec]), 0)
+
+            return full
 
         def fast(text: str) -> Fields | None:
             found = matcher(text)
