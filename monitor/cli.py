@@ -105,6 +105,18 @@ def _parser() -> argparse.ArgumentParser:
         help="where the demo keeps its ledger and logs (default ./cdi-monitor-data)",
     )
     demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument(
+        "--import",
+        dest="import_files",
+        nargs="+",
+        default=None,
+        metavar="FILE",
+        help="instead of the simulator: import these exports first (a backfill, real-time "
+        "clock), then start the worker and the board (see docs/import.md)",
+    )
+    demo.add_argument(
+        "--mapping", default=None, metavar="MAPPING.toml", help="the mapping for --import"
+    )
 
     bench = sub.add_parser(
         "bench", help="measure throughput, latency, alert delay and memory (docs/benchmarks.md)"
