@@ -164,7 +164,7 @@ def monitor_has_read(settings: Settings) -> bool | None:
     except Exception:
         return None
     try:
-        offsets = admin.list_consumer_group_offsets(settings.app_id)
+        offsets = admin.list_group_offsets(settings.app_id).get(settings.app_id, {})
     except Exception:
         return None
     finally:

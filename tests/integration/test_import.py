@@ -18,6 +18,7 @@ files are imported again: nothing is sent, and nothing changes.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -168,7 +169,15 @@ def imported(
             assert second_run.returncode == 0, second_run.stdout + second_run.stderr
             time.sleep(3)  # anything sent would be read within the tick interval
             settle(topics, d, worker, sent)
-            return first, seen(topics, d, url), first_run.stdout + second_run.stdout
+            again = seen(topics, d, url)
+            # One new row into the running monitor: late data, and the import says so.
+            header, row = exports[1].read_text(encoding="utf-8-sig").splitlines()[:2]
+            late = exports[1].with_name("late-incidents.csv")
+            late.write_text(f"{header}\n{row.replace('LP-', 'LATE-', 1)}\n", encoding="utf-8")
+            third_run = import_files(d, [exports[0], late], rejects)
+            assert third_run.returncode == 0, third_run.stdout + third_run.stderr
+            output = first_run.stdout + "\n" + second_run.stdout + "\n" + third_run.stdout
+            return first, again, output
         except BaseException:
             print(worker.log())
             raise
@@ -202,3 +211,15 @@ def test_importing_the_same_files_again_sends_nothing_and_changes_nothing(import
     assert again.inputs == first.inputs
     assert "sent 0 events" in output
     assert f"{first.inputs:,} of the events are already on" in output
+
+
+def test_the_import_says_whether_the_monitor_will_replay_its_events_or_take_them_late(
+    imported,
+) -> None:
+    _, _, output = imported
+    assert "note: " in output and "has not read these topics yet" in output  # the backfill
+    assert re.search(
+        r"warning: (\d) of the \1 events to send are older than CDI_ALLOWED_LATENESS \(0s\), "
+        r"and the monitor's group '[^']+' already reads these topics",
+        output,
+    ), output
