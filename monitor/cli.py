@@ -9,6 +9,7 @@
 - ``users``    add, remove and list the board's users, and set their roles
 - ``subscribe`` print a topic's events as a partner sees them
 - ``bench``    measure throughput, latency, alert delay and memory per incident
+- ``import``   load a force's incident and crime exports (CSV, JSON Lines) onto the input topics
 """
 
 from __future__ import annotations
@@ -78,6 +79,9 @@ def _parser() -> argparse.ArgumentParser:
         help="the force's volume (default 260000, like the primer's force)",
     )
     simulate.add_argument("--seed", type=int, default=1)
+    from monitor.simulate.csv_export import add_arguments as add_export_arguments
+
+    add_export_arguments(simulate)
 
     demo = sub.add_parser(
         "demo", help="run everything on embedded defaults with an accelerated clock"
@@ -101,6 +105,18 @@ def _parser() -> argparse.ArgumentParser:
         help="where the demo keeps its ledger and logs (default ./cdi-monitor-data)",
     )
     demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument(
+        "--import",
+        dest="import_files",
+        nargs="+",
+        default=None,
+        metavar="FILE",
+        help="instead of the simulator: import these exports first (a backfill, real-time "
+        "clock), then start the worker and the board (see docs/import.md)",
+    )
+    demo.add_argument(
+        "--mapping", default=None, metavar="MAPPING.toml", help="the mapping for --import"
+    )
 
     bench = sub.add_parser(
         "bench", help="measure throughput, latency, alert delay and memory (docs/benchmarks.md)"
@@ -121,6 +137,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_subscribe(sub)
     _add_board_commands(sub)
+    importer = sub.add_parser(
+        "import",
+        help="load incident and crime exports (CSV, JSON Lines) onto the input topics",
+        description="Map a force's exports onto the event contract with a mapping file and "
+        "produce them to the input topics in event-time order. See docs/import.md.",
+    )
+    from monitor.importer.command import add_arguments as add_import_arguments
+
+    add_import_arguments(importer)
     return parser
 
 
@@ -202,6 +227,10 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
+    if args.export_csv is not None:
+        from monitor.simulate.csv_export import export_command
+
+        return export_command(args)
     from monitor.simulation_command import simulate
 
     settings = load_settings()
@@ -270,6 +299,12 @@ def _subscribe(args: argparse.Namespace) -> int:
     )
 
 
+def _import(args: argparse.Namespace) -> int:
+    from monitor.importer.command import run_import
+
+    return run_import(load_settings(), args)
+
+
 def _bench(args: argparse.Namespace) -> int:
     from monitor.bench.command import run_bench
 
@@ -286,6 +321,7 @@ _COMMANDS = {
     "board": _board,
     "users": _users,
     "subscribe": _subscribe,
+    "import": _import,
 }
 
 if __name__ == "__main__":

@@ -58,8 +58,9 @@ def _when(text: str) -> str:
 class Board:
     """What the demo prints: one line per alert or notable outcome, and a running summary."""
 
-    def __init__(self, out: Any = sys.stdout) -> None:
+    def __init__(self, out: Any = sys.stdout, *, lines: bool = True) -> None:
         self.out = out
+        self.lines = lines
         self.elapsed: list[float] = []
         self.within = 0
         self.open_alerts: dict[str, str] = {}
@@ -70,6 +71,8 @@ class Board:
         print(text, file=self.out, flush=True)
 
     def line(self, when: str, label: str, data: dict[str, Any], detail: str) -> None:
+        if not self.lines:
+            return  # an imported year would print a line per alert; the summaries suffice
         where = f"{data.get('category', '')} / {data.get('division') or '-'}"
         self.say(f"  {_when(when)}  {label:<9} {data['incident_id']:<18} {where:<34} {detail}")
 
@@ -221,7 +224,29 @@ async def _send_a_malformed_event(settings: Settings) -> None:
         await producer.stop()
 
 
+async def _import_first(settings: Settings, args: argparse.Namespace, board: Board) -> bool:
+    """Import the exports before the worker starts, so it reads them as a replay."""
+    from monitor.importer.command import run_import
+
+    board.say(f"  importing {', '.join(args.import_files)} (a backfill: the worker starts after)")
+    options = argparse.Namespace(
+        files=args.import_files,
+        mapping=args.mapping,
+        rejects=str(Path(args.data_dir) / "import-rejects.csv"),
+        max_rejects=None,
+        dry_run=False,
+    )
+    code = await asyncio.to_thread(run_import, settings, options)
+    return code == 0
+
+
 async def run_demo(args: argparse.Namespace) -> int:
+    importing = bool(getattr(args, "import_files", None))
+    if importing:
+        if not args.mapping:
+            print("cdi-monitor demo: --import needs --mapping", file=sys.stderr)
+            return 2
+        args.speed = 1.0  # imported history is judged on the real clock
     data_dir = Path(args.data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     database_url = os.environ.get("CDI_DATABASE_URL") or f"sqlite:///{data_dir / 'ledger.db'}"
@@ -243,7 +268,7 @@ async def run_demo(args: argparse.Namespace) -> int:
     env.update({f"CDI_{k.upper()}": str(v) for k, v in overrides.items() if k != "clock_origin"})
     env["CDI_CLOCK_ORIGIN"] = origin.isoformat()
     env["CDI_DATABASE_URL"] = database_url
-    board = Board()
+    board = Board(lines=not importing)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -253,10 +278,14 @@ async def run_demo(args: argparse.Namespace) -> int:
     try:
         await asyncio.to_thread(upgrade, database_url)
         board.say(
-            f"cdi-monitor demo: a simulated force like Leicestershire "
+            "cdi-monitor demo: a force's imported exports, on the real clock."
+            if importing
+            else f"cdi-monitor demo: a simulated force like Leicestershire "
             f"(260,000 incidents a year) on a clock {args.speed:g} times faster than real: "
             f"a simulated hour passes every {3600 / args.speed:g} seconds."
         )
+        if importing and not await _import_first(settings, args, board):
+            return 1
         board.say("  starting the worker (about 10 seconds)...")
         worker = await _start_worker(env, data_dir / "worker.log", port)
         board.say(
@@ -273,23 +302,31 @@ async def run_demo(args: argparse.Namespace) -> int:
         board.say(
             f"  board     {live_board.url}  sign in as {DEMO_SUPERVISOR} with password "
             f"{password} (made for this run)\n"
-            f"  The last {BACKFILL.total_seconds() / 3600:.0f} simulated hours are sent at once, "
-            "then events arrive as they happen. Ctrl-C stops.\n"
+            + (
+                "  The worker now reads the imported history as a replay; the summary below "
+                "shows it catching up. Ctrl-C stops.\n"
+                if importing
+                else f"  The last {BACKFILL.total_seconds() / 3600:.0f} simulated hours are sent "
+                "at once, then events arrive as they happen. Ctrl-C stops.\n"
+            )
         )
-        tasks = [
+        tasks: list[asyncio.Task[Any]] = [
             asyncio.create_task(_tail(settings, board, stop)),
             asyncio.create_task(_summaries(board, clock, stop)),
-            asyncio.create_task(
-                publish_simulation(
-                    settings,
-                    Simulation(ForceProfile(), seed=args.seed),
-                    clock=clock,
-                    backfill=BACKFILL,
-                    stop=stop,
-                )
-            ),
         ]
-        await _send_a_malformed_event(settings)
+        if not importing:
+            tasks.append(
+                asyncio.create_task(
+                    publish_simulation(
+                        settings,
+                        Simulation(ForceProfile(), seed=args.seed),
+                        clock=clock,
+                        backfill=BACKFILL,
+                        stop=stop,
+                    )
+                )
+            )
+            await _send_a_malformed_event(settings)
         if args.run_for is not None:
             try:
                 await asyncio.wait_for(stop.wait(), timeout=args.run_for)
