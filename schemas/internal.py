@@ -92,6 +92,7 @@ class ClosureRecord(Internal):
     event_id: str
     closed_at: Timestamp
     closing_code: ClosingCode
+    closed_by_team: str | None = None
 
 
 class CategoryChangeRecord(Internal):

@@ -142,13 +142,19 @@ def _closure_record(closure: Closure | None) -> ClosureRecord | None:
         event_id=closure.event_id,
         closed_at=closure.closed_at,
         closing_code=closure.closing_code.value,
+        closed_by_team=closure.closed_by_team,
     )
 
 
 def _closure(record: ClosureRecord | None) -> Closure | None:
     if record is None:
         return None
-    return Closure(record.event_id, record.closed_at, ClosingCode(record.closing_code.value))
+    return Closure(
+        record.event_id,
+        record.closed_at,
+        ClosingCode(record.closing_code.value),
+        record.closed_by_team,
+    )
 
 
 Trigger = tuple[str, int]

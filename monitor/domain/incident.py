@@ -55,6 +55,7 @@ class Closure:
     event_id: str
     closed_at: datetime
     closing_code: ClosingCode
+    closed_by_team: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +134,7 @@ def _recording_order(r: Recording) -> tuple[Any, ...]:
 
 
 def _closure_order(c: Closure) -> tuple[Any, ...]:
-    return (c.closed_at, c.event_id, c.closing_code.value)
+    return (c.closed_at, c.event_id, c.closing_code.value, c.closed_by_team or "")
 
 
 def _change_order(c: CategoryChange) -> tuple[Any, ...]:
@@ -212,7 +213,7 @@ def _(event: IncidentUpdated, state: IncidentState) -> IncidentState:
 
 @_fold.register
 def _(event: IncidentClosed, state: IncidentState) -> IncidentState:
-    closure = Closure(event.event_id, event.closed_at, event.closing_code)
+    closure = Closure(event.event_id, event.closed_at, event.closing_code, event.closed_by_team)
     if event.closing_code.stops_the_clock:
         return replace(state, closure=_earliest(state.closure, closure, key=_closure_order))
     return replace(

@@ -80,6 +80,8 @@ incidents = Table(
     Column("closed_at", UtcDateTime()),
     Column("closing_code", String()),
     Column("last_event_at", UtcDateTime()),
+    # Who closed it (``cdi.incident.closed``'s optional ``closed_by_team``; migration 0003).
+    Column("closed_by_team", String()),
     # The live state the row projects (JSON), joined with every later write.
     Column("state", Text()),
     _updated_at(),
