@@ -9,6 +9,8 @@
 - ``users``    add, remove and list the board's users, and set their roles
 - ``subscribe`` print a topic's events as a partner sees them
 - ``bench``    measure throughput, latency, alert delay and memory per incident
+- ``audit``    draw a period's internal-audit sample (``audit sample``)
+- ``report``   write the crime-data-integrity report (HTML and PDF)
 """
 
 from __future__ import annotations
@@ -121,7 +123,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_subscribe(sub)
     _add_board_commands(sub)
+    _add_audit_commands(sub)
     return parser
+
+
+def _add_audit_commands(sub: argparse._SubParsersAction) -> None:
+    from monitor.audit_command import add_arguments as add_audit_arguments
+
+    audit = sub.add_parser("audit", help="the internal crime-data-integrity audit: draw a sample")
+    add_audit_arguments(audit)
+    report = sub.add_parser(
+        "report", help="write the crime-data-integrity report (HTML and PDF) for a period"
+    )
+    report.add_argument(
+        "--period",
+        default=None,
+        help="a month (2026-11), months or days (see audit sample); default: the last 30 days",
+    )
+    report.add_argument("--out", required=True, help="the folder to write the report into")
 
 
 def _add_subscribe(sub: argparse._SubParsersAction) -> None:
@@ -270,6 +289,18 @@ def _subscribe(args: argparse.Namespace) -> int:
     )
 
 
+def _audit(args: argparse.Namespace) -> int:
+    from monitor.audit_command import run_audit
+
+    return run_audit(load_settings(), args)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from monitor.report.command import run_report
+
+    return run_report(load_settings(), args)
+
+
 def _bench(args: argparse.Namespace) -> int:
     from monitor.bench.command import run_bench
 
@@ -286,6 +317,8 @@ _COMMANDS = {
     "board": _board,
     "users": _users,
     "subscribe": _subscribe,
+    "audit": _audit,
+    "report": _report,
 }
 
 if __name__ == "__main__":

@@ -25,13 +25,21 @@ with y = 1 for a crime recorded, x = 1 for a crime (should have been recorded),
 means over the judged incidents of stratum h. Its variance is the linearised
 (Taylor series) one, with d = y − R x:
 
-    v(R) = Σ N_h² (1 − f_h) s²_d,h / m_h  ÷  (Σ N_h x̄_h)²
+    v(R) = Σ N_h² s²_d,h / m_h  ÷  (Σ N_h x̄_h)²
 
-(m_h judged incidents, f_h = m_h / N_h). The interval is the Wilson interval at
-the effective sample size n_eff = R (1 − R) / v(R) (Kish, L. (1965), *Survey
-Sampling*, Wiley: the design effect), so that it too stays inside [0, 1].
-When R is 0 or 1, v(R) is 0 and Kish's n_eff for unequal weights,
-(Σ w)² / Σ w², over the crimes judged, is used instead (w = N_h / m_h).
+(m_h judged incidents). Like the per-stratum Wilson intervals it leaves out the
+finite-population correction (1 − m_h / N_h): the "with replacement" variance,
+the default of survey software (R's ``survey``, Stata's ``svy``) when none is
+given. The interval then holds for the force's underlying recording rate as
+well as for the incidents of the period (for which it is conservative when a
+large share of a stratum is audited), and it says the same whether a stratum
+was audited in part or in full.
+
+The interval is the Wilson interval at the effective sample size
+n_eff = R (1 − R) / v(R) (Kish, L. (1965), *Survey Sampling*, Wiley: the design
+effect), so that it too stays inside [0, 1]. When R is 0 or 1, v(R) is 0 and
+Kish's n_eff for unequal weights, (Σ w)² / Σ w², over the crimes judged, is
+used instead (w = N_h / m_h).
 """
 
 from __future__ import annotations
@@ -90,9 +98,7 @@ class StratumTally:
         return wilson(self.recorded, self.crimes) if self.crimes else None
 
 
-def tally(
-    stratum: str, population: int, incidents: Iterable[AuditedIncident]
-) -> StratumTally:
+def tally(stratum: str, population: int, incidents: Iterable[AuditedIncident]) -> StratumTally:
     items = list(incidents)
     return StratumTally(
         stratum=stratum,
@@ -118,18 +124,13 @@ def stratified_rate(tallies: Iterable[StratumTally], z: float = Z_95) -> Interva
         n_eff = rate * (1 - rate) / variance
     else:
         n_eff = _kish_effective_size(used)
-        if n_eff == math.inf:  # every stratum audited in full: no sampling error
-            return Interval(rate, rate, rate)
     interval = wilson(rate * n_eff, n_eff, z)
     return Interval(rate, interval.lower, interval.upper)
 
 
 def _stratum_variance(t: StratumTally, rate: float) -> float:
-    """N_h² (1 − f_h) s²_d / m_h, with d = y − R x over the judged incidents."""
+    """N_h² s²_d / m_h, with d = y − R x over the judged incidents."""
     m = t.judged
-    fpc = max(0.0, 1 - m / t.population)
-    if fpc == 0:
-        return 0.0
     # d takes 1 − R (a crime recorded), −R (a crime not recorded) or 0 (no crime).
     values = [(1 - rate, t.recorded), (-rate, t.crimes - t.recorded), (0.0, m - t.crimes)]
     if m < 2:
@@ -137,17 +138,11 @@ def _stratum_variance(t: StratumTally, rate: float) -> float:
     else:
         mean = sum(v * k for v, k in values) / m
         s2 = sum(k * (v - mean) ** 2 for v, k in values) / (m - 1)
-    return t.population**2 * fpc * s2 / m
+    return t.population**2 * s2 / m
 
 
 def _kish_effective_size(tallies: list[StratumTally]) -> float:
-    weights = [
-        (t.population / t.judged, t.crimes)
-        for t in tallies
-        if t.crimes and t.judged < t.population
-    ]
-    if not weights:
-        return math.inf
+    weights = [(t.population / t.judged, t.crimes) for t in tallies if t.crimes]
     total = sum(w * k for w, k in weights)
     squares = sum(w * w * k for w, k in weights)
     return total * total / squares

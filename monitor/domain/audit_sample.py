@@ -57,6 +57,15 @@ class StratumPlan:
     basis: str
 
 
+def route_of(*, recorded: bool, closed: bool, crime_related: bool) -> str | None:
+    """Whether an incident of the period is in the frame, and by which route (None: not)."""
+    if recorded:
+        return RECORDED
+    if closed or crime_related:
+        return NO_RECORD
+    return None
+
+
 def populations(frame: Iterable[FrameIncident]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for item in frame:
@@ -139,8 +148,9 @@ def draw(
     chosen: list[FrameIncident] = []
     for plan in plans:
         items = sorted(by_stratum.get(plan.stratum, []), key=lambda i: i.incident_id)
-        rng = Random(f"cdi-audit|{period}|{seed}|{plan.stratum}")
+        # Reproducible by design: anyone with the seed can check the sample was not chosen.
+        rng = Random(f"cdi-audit|{period}|{seed}|{plan.stratum}")  # noqa: S311
         chosen += rng.sample(items, min(plan.size, len(items)))
     chosen.sort(key=lambda i: i.incident_id)
-    Random(f"cdi-audit|{period}|{seed}|order").shuffle(chosen)
+    Random(f"cdi-audit|{period}|{seed}|order").shuffle(chosen)  # noqa: S311
     return chosen

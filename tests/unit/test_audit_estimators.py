@@ -59,16 +59,17 @@ def test_a_stratified_estimate_computed_by_hand() -> None:
     R = 700 / 900 = 0.7778.
     d = y - R x: A has 6 x 0.2222, 2 x -0.7778, 2 x 0 (mean -0.02222, s2 = 1.501235 / 9);
     B has 5 x 0.2222, 5 x 0 (mean 0.1111, s2 = 0.123457 / 9).
-    v = (1000^2 x 0.99 x s2_A / 10 + 200^2 x 0.95 x s2_B / 10) / 900^2 = 0.020451;
-    n_eff = R (1 - R) / v = 8.451; the interval is Wilson's at n_eff.
+    v = (1000^2 x s2_A / 10 + 200^2 x s2_B / 10) / 900^2 = 0.020661
+    (no finite-population correction); n_eff = R (1 - R) / v = 8.366; the interval is
+    Wilson's at n_eff.
     """
     a = StratumTally("a", population=1000, sampled=10, answered=10, judged=10, crimes=8, recorded=6)
     b = StratumTally("b", population=200, sampled=10, answered=10, judged=10, crimes=5, recorded=5)
     r = 700 / 900
     s2_a = (6 * (1 - r + 0.2 / 9) ** 2 + 2 * (-r + 0.2 / 9) ** 2 + 2 * (0.2 / 9) ** 2) / 9
     s2_b = (5 * (1 - r - (1 - r) / 2) ** 2 + 5 * ((1 - r) / 2) ** 2) / 9
-    v = (1000**2 * 0.99 * s2_a / 10 + 200**2 * 0.95 * s2_b / 10) / 900**2
-    assert v == pytest.approx(0.020451, abs=1e-6)
+    v = (1000**2 * s2_a / 10 + 200**2 * s2_b / 10) / 900**2
+    assert v == pytest.approx(0.020661, abs=1e-6)
     n_eff = r * (1 - r) / v
     expected = wilson(r * n_eff, n_eff)
 
@@ -77,7 +78,7 @@ def test_a_stratified_estimate_computed_by_hand() -> None:
     assert interval is not None
     assert interval.estimate == pytest.approx(0.777778, abs=1e-6)
     assert (interval.lower, interval.upper) == pytest.approx((expected.lower, expected.upper))
-    assert (round(interval.lower, 4), round(interval.upper, 4)) == (0.4429, 0.9391)
+    assert (round(interval.lower, 4), round(interval.upper, 4)) == (0.4413, 0.9394)
 
 
 def test_weighting_by_population_moves_the_estimate_towards_the_big_stratum() -> None:
@@ -89,9 +90,19 @@ def test_weighting_by_population_moves_the_estimate_towards_the_big_stratum() ->
     assert interval.estimate == pytest.approx(9050 / 10100)
 
 
-def test_a_census_of_every_stratum_has_no_sampling_error() -> None:
-    whole = StratumTally("a", 20, 20, 20, 20, 10, 8)
-    assert stratified_rate([whole]) == Interval(0.8, 0.8, 0.8)
+def test_one_stratum_gives_about_its_own_wilson_interval_however_much_was_audited() -> None:
+    # No finite-population correction: auditing all 20 incidents or 20 of 5,000 says the
+    # same, and one stratum's interval is close to the Wilson interval of its own count
+    # (s2 divides by m - 1 where the binomial variance divides by n).
+    whole, part = (
+        stratified_rate([StratumTally("a", population, 20, 20, 20, 10, 8)])
+        for population in (20, 5000)
+    )
+    assert whole is not None and part is not None
+    assert (whole.lower, whole.upper) == pytest.approx((part.lower, part.upper))
+    assert (whole.lower, whole.upper) == pytest.approx(
+        (wilson(8, 10).lower, wilson(8, 10).upper), rel=0.02
+    )
 
 
 def test_all_recorded_still_leaves_an_interval_below_one() -> None:
@@ -157,7 +168,8 @@ def test_percentiles_agree_with_the_usual_definition() -> None:
 
 def test_weeks_start_on_monday_in_london() -> None:
     # Sunday 1 November 2026 23:30 UTC is still Sunday in London (GMT): week of 26 October.
-    late_sunday = CensusIncident("theft", "city", datetime(2026, 11, 1, 23, 30, tzinfo=UTC), 60, True)
+    sunday = datetime(2026, 11, 1, 23, 30, tzinfo=UTC)
+    late_sunday = CensusIncident("theft", "city", sunday, 60, True)
     monday = CensusIncident("theft", "city", datetime(2026, 11, 2, 0, 30, tzinfo=UTC), 60, True)
     weeks = [w.group for w in by_week([late_sunday, monday], LONDON)]
     assert weeks == ["2026-10-26", "2026-11-02", "all"]
