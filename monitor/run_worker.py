@@ -9,10 +9,12 @@ import faust
 from monitor.adapters.sql.ledger import SqlLedger, make_engine
 from monitor.adapters.sql.migrate import check_at_head, mask_url, upgrade
 from monitor.application.ledger import reconciler
+from monitor.audit_gauges import AuditGauges, latest_rates
 from monitor.clock import make_clock
 from monitor.kafka_clients import describe as describe_kafka
 from monitor.settings import Settings
 from streams.app import build
+from streams.metrics import Metrics
 from streams.topology import ensure_topics
 
 log = logging.getLogger("cdi-monitor")
@@ -27,8 +29,19 @@ def run_worker(settings: Settings, *, migrate: bool = False) -> int:
     topology = ensure_topics(settings)
     clock = make_clock(settings.clock_rate, settings.clock_origin)
     reconcile = reconciler(settings.policy)
+    metrics = Metrics()
+    metrics.registry.register(
+        AuditGauges(
+            lambda: latest_rates(engine),
+            refresh_seconds=settings.audit_metrics_refresh.total_seconds(),
+        )
+    )
     monitor = build(
-        settings, topology, clock=clock, ledger_factory=lambda: SqlLedger(engine, reconcile)
+        settings,
+        topology,
+        clock=clock,
+        ledger_factory=lambda: SqlLedger(engine, reconcile),
+        metrics=metrics,
     )
     log.info(
         "worker %s: Kafka %s, ledger %s, %d partitions, target %s, warning %s, clock %r",

@@ -21,14 +21,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from monitor.adapters.sql.audit import SqlAudit  # noqa: E402
-from monitor.adapters.sql.ledger import SqlLedger, make_engine  # noqa: E402
-from monitor.adapters.sql.migrate import upgrade  # noqa: E402
-from monitor.application.audit import Sizing, draw_sample, record_answer  # noqa: E402
-from monitor.application.ledger import CrimeRow, LedgerBatch  # noqa: E402
-from monitor.domain.period import Period  # noqa: E402
-from monitor.simulate import ForceProfile  # noqa: E402
-from tests.support.audit_world import simulate  # noqa: E402
+from monitor.adapters.sql.audit import SqlAudit
+from monitor.adapters.sql.ledger import SqlLedger, make_engine
+from monitor.adapters.sql.migrate import upgrade
+from monitor.application.audit import Sizing, draw_sample, record_answer
+from monitor.application.ledger import CrimeRow, LedgerBatch
+from monitor.domain.period import Period
+from monitor.simulate import ForceProfile
+from tests.support.audit_world import simulate
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 
