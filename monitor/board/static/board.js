@@ -327,7 +327,7 @@ async function loadSamples() {
   if (chosen) { select.value = chosen; await loadSample(Number(chosen), true); }
 }
 
-async function loadSample(sampleId, toFirstToDo) {
+async function loadSample(sampleId, toFirstToDo, show = true) {
   try {
     audit.sample = await getJson(`/api/audit/samples/${sampleId}`);
   } catch (e) { auditSay(e.message, true); return; }
@@ -341,7 +341,7 @@ async function loadSample(sampleId, toFirstToDo) {
     const next = audit.sample.incidents.findIndex((i) => !i.answer);
     audit.index = next >= 0 ? next : 0;
   }
-  if (audit.sample.incidents.length) await showItem(audit.index, false);
+  if (show && audit.sample.incidents.length) await showItem(audit.index, false);
 }
 
 function renderProgress() {
@@ -431,7 +431,9 @@ function fillAnswer(story) {
   $("audit-save").disabled = locked;
   $("audit-save").textContent = current ? "Save the change and next" : "Save and next";
   syncAnswerFields(locked);
-  if (locked) auditSay(`Answered by ${current.auditor}: only an admin can change it, with a reason.`);
+  const lockedText = "only an admin can change it, with a reason.";
+  if (locked) auditSay(`Answered by ${current.auditor}: ${lockedText}`);
+  else if ($("audit-message").textContent.endsWith(lockedText)) auditSay("");
 }
 
 function syncAnswerFields(locked = $("audit-should-set").disabled) {
@@ -463,7 +465,7 @@ async function saveAnswer(event) {
   }
   auditSay(`Answer saved for ${item.incident_id}`);
   const next = audit.index + 1;
-  await loadSample(audit.sample.sample_id, false);
+  await loadSample(audit.sample.sample_id, false, false);
   await showItem(Math.min(next, audit.sample.incidents.length - 1));
 }
 
