@@ -25,7 +25,7 @@ from monitor.domain.audit_estimate import StratumTally, stratified_rate
 from monitor.embedded import free_port
 from monitor.simulate import ForceProfile, Simulation
 from monitor.simulate.truth import IncidentTruth
-from tests.support.browser import BoardProcess, chromium, run_users
+from tests.support.browser import BoardProcess, chromium, run_users, sign_in
 from tests.support.kafka import Topics
 from tests.support.worker import Deployment, WorkerProcess
 
@@ -248,15 +248,6 @@ def test_an_audit_from_the_stream_to_the_report(
             board.stop()
         worker.stop()
         engine.dispose()
-
-
-def sign_in(page, url: str, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{url}/")
-    page.wait_for_url(f"{url}/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{url}/")
 
 
 def answer_by_keyboard(page, engine, incident_id: str, truth: IncidentTruth) -> None:  # type: ignore[no-untyped-def]

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from monitor.adapters.sql.references import crimes_naming
 from monitor.adapters.sql.tables import (
     alerts,
     audit_answers,
@@ -20,7 +21,6 @@ from monitor.adapters.sql.tables import (
     audit_samples,
     audit_strata,
     board_actions,
-    crime_incidents,
     crimes,
     incidents,
 )
@@ -283,11 +283,7 @@ class SqlAudit:
                 incident_id=r.incident_id,
                 stratum=r.stratum,
                 recorded=r.first_crime_id is not None,
-                answer=None
-                if r.should_record is None
-                else Answer(
-                    ShouldRecord(r.should_record), r.offence_group, r.recorded_correctly, r.note
-                ),
+                answer=None if r.should_record is None else _answer(r),
                 division=r.division,
                 closing_code=r.closing_code,
                 closed_by_team=r.closed_by_team,
@@ -310,9 +306,7 @@ class SqlAudit:
                 answer_id=r.answer_id,
                 sample_id=r.sample_id,
                 incident_id=r.incident_id,
-                answer=Answer(
-                    ShouldRecord(r.should_record), r.offence_group, r.recorded_correctly, r.note
-                ),
+                answer=_answer(r),
                 auditor=r.auditor,
                 answered_at=r.answered_at,
                 change_reason=r.change_reason,
@@ -404,19 +398,7 @@ class SqlAudit:
             ).first()
             if row is None:
                 return None
-            crime_rows = c.execute(
-                select(
-                    crimes.c.crime_id,
-                    crimes.c.recorded_at,
-                    crimes.c.offence_code,
-                    crimes.c.offence_group,
-                    crimes.c.cancelled_at,
-                    crimes.c.cancellation_reason,
-                )
-                .join(crime_incidents, crime_incidents.c.crime_id == crimes.c.crime_id)
-                .where(crime_incidents.c.incident_id == incident_id)
-                .order_by(crimes.c.recorded_at)
-            ).all()
+            crime_rows = crimes_naming(c, incident_id)
             alert_rows = c.execute(
                 select(
                     alerts.c.state,
@@ -444,10 +426,16 @@ class SqlAudit:
         incident["category_changed_at"] = change.changed_at if change else None
         return {
             "incident": incident,
-            "crimes": [dict(r._mapping) for r in crime_rows],
+            "crimes": crime_rows,
             "alerts": [dict(r._mapping) for r in alert_rows],
             "actions": [dict(r._mapping) for r in actions],
         }
 
     def answer_history(self, sample_id: int, incident_id: str) -> Sequence[StoredAnswer]:
         return self.answers_for(sample_id, incident_id)
+
+
+def _answer(row: Any) -> Answer:
+    return Answer(
+        ShouldRecord(row.should_record), row.offence_group, row.recorded_correctly, row.note
+    )
