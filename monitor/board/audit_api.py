@@ -249,7 +249,8 @@ async def answer(request: web.Request) -> web.StreamResponse:
     )
 
 
-_FIGURES: dict[str, tuple[float, dict[str, Any]]] = {}
+_FIGURES: dict[tuple[int, str], tuple[float, dict[str, Any]]] = {}
+"""(board, period) to (when read, figures): one process may serve several boards (tests)."""
 
 
 def _figures(board: Board, period_text: str | None) -> dict[str, Any]:
@@ -271,7 +272,7 @@ async def figures(request: web.Request) -> web.StreamResponse:
     """The report's figures; a few seconds' cache keeps many open browsers cheap."""
     board = request.app[BOARD]
     period = request.query.get("period") or None
-    key = period or ""
+    key = (id(board), period or "")
     cached = _FIGURES.get(key)
     if cached is not None and time.monotonic() - cached[0] < FIGURES_CACHE_S:
         return json_response(cached[1])
