@@ -556,6 +556,7 @@ async function start() {
   $("audit-next-todo").addEventListener("click", nextToDo);
   $("af-period").addEventListener("change", loadAuditFigures);
   showView(window.location.hash.replace("#", "") || "board");
+  window.addEventListener("hashchange", () => showView(window.location.hash.replace("#", "") || "board"));
   $("sign-out").addEventListener("click", async () => {
     await post("/api/logout", {});
     window.location.assign("/login");
