@@ -10,6 +10,8 @@
 - ``subscribe`` print a topic's events as a partner sees them
 - ``bench``    measure throughput, latency, alert delay and memory per incident
 - ``import``   load a force's incident and crime exports (CSV, JSON Lines) onto the input topics
+- ``audit``    draw a period's internal-audit sample (``audit sample``)
+- ``report``   write the crime-data-integrity report (HTML and PDF)
 """
 
 from __future__ import annotations
@@ -146,7 +148,24 @@ def _parser() -> argparse.ArgumentParser:
     from monitor.importer.command import add_arguments as add_import_arguments
 
     add_import_arguments(importer)
+    _add_audit_commands(sub)
     return parser
+
+
+def _add_audit_commands(sub: argparse._SubParsersAction) -> None:
+    from monitor.audit_command import add_arguments as add_audit_arguments
+
+    audit = sub.add_parser("audit", help="the internal crime-data-integrity audit: draw a sample")
+    add_audit_arguments(audit)
+    report = sub.add_parser(
+        "report", help="write the crime-data-integrity report (HTML and PDF) for a period"
+    )
+    report.add_argument(
+        "--period",
+        default=None,
+        help="a month (2026-11), months or days (see audit sample); default: the last 30 days",
+    )
+    report.add_argument("--out", required=True, help="the folder to write the report into")
 
 
 def _add_subscribe(sub: argparse._SubParsersAction) -> None:
@@ -305,6 +324,18 @@ def _import(args: argparse.Namespace) -> int:
     return run_import(load_settings(), args)
 
 
+def _audit(args: argparse.Namespace) -> int:
+    from monitor.audit_command import run_audit
+
+    return run_audit(load_settings(), args)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from monitor.report.command import run_report
+
+    return run_report(load_settings(), args)
+
+
 def _bench(args: argparse.Namespace) -> int:
     from monitor.bench.command import run_bench
 
@@ -322,6 +353,8 @@ _COMMANDS = {
     "users": _users,
     "subscribe": _subscribe,
     "import": _import,
+    "audit": _audit,
+    "report": _report,
 }
 
 if __name__ == "__main__":

@@ -8,11 +8,13 @@ import faust
 
 from monitor.adapters.sql.ledger import make_engine
 from monitor.adapters.sql.migrate import check_at_head, mask_url, upgrade
+from monitor.audit_gauges import AuditGauges, latest_rates
 from monitor.clock import make_clock
 from monitor.kafka_clients import describe as describe_kafka
 from monitor.settings import Settings
 from streams.app import build
 from streams.ledger_writer import ProcessLedgerWriter
+from streams.metrics import Metrics
 from streams.topology import ensure_topics
 
 log = logging.getLogger("cdi-monitor")
@@ -24,11 +26,19 @@ def run_worker(settings: Settings, *, migrate: bool = False) -> int:
         upgrade(url)
     engine = make_engine(url)
     check_at_head(engine)
-    engine.dispose()  # the ledger is written by a process of its own (streams.ledger_writer)
     topology = ensure_topics(settings)
     clock = make_clock(settings.clock_rate, settings.clock_origin)
+    metrics = Metrics()
+    # The audit's figures are read from the database here; the ledger is written by a
+    # process of its own (streams.ledger_writer).
+    metrics.registry.register(
+        AuditGauges(
+            lambda: latest_rates(engine),
+            refresh_seconds=settings.audit_metrics_refresh.total_seconds(),
+        )
+    )
     ledger = ProcessLedgerWriter(settings)
-    monitor = build(settings, topology, clock=clock, ledger=ledger)
+    monitor = build(settings, topology, clock=clock, ledger=ledger, metrics=metrics)
     log.info(
         "worker %s: Kafka %s, ledger %s, %d partitions, target %s, warning %s, clock %r",
         settings.app_id,

@@ -114,6 +114,12 @@ class Settings(BaseSettings):
     broker_rebalance_timeout: Duration = timedelta(seconds=10)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
+    # The internal audit: how often a worker reads the audit figures it exports.
+    audit_metrics_refresh: Duration = Field(
+        default=timedelta(seconds=60),
+        description="How often the worker reads cdi_audit_recording_rate from the database",
+    )
+
     # An accelerated clock for demonstrations: simulated time runs `clock_rate`
     # times faster than real time from `clock_origin`.
     clock_rate: float = Field(default=1.0, gt=0)
@@ -148,7 +154,13 @@ class Settings(BaseSettings):
     kafka_ssl_key_password: SecretStr | None = None
     kafka_ssl_check_hostname: bool = True
 
-    @field_validator("recording_target", "warning_before", "state_retention", "tick_interval")
+    @field_validator(
+        "recording_target",
+        "warning_before",
+        "state_retention",
+        "tick_interval",
+        "audit_metrics_refresh",
+    )
     @classmethod
     def _positive(cls, value: timedelta) -> timedelta:
         if value <= timedelta(0):

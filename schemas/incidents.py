@@ -78,6 +78,11 @@ class IncidentClosedData(Data):
     incident_id: IncidentId
     closed_at: Timestamp
     closing_code: ClosingCode
+    closed_by_team: Name | None = Field(
+        default=None,
+        description="The team that closed the incident, for feedback from the internal audit",
+        examples=["city_response_a"],
+    )
 
 
 class IncidentReported(CloudEvent):

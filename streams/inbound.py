@@ -88,6 +88,7 @@ def decode_incident_event(raw: bytes | None, *, max_bytes: int) -> IncidentInput
                 incident_id=d.incident_id,
                 closed_at=d.closed_at,
                 closing_code=ClosingCode(d.closing_code.value),
+                closed_by_team=d.closed_by_team,
             )
     raise AssertionError(f"unhandled incident event {event!r}")
 

@@ -215,6 +215,34 @@ def panels() -> list[dict[str, Any]]:
             ],
             unit="s",
         ),
+        row("Internal audit (crime data integrity)"),
+        panel(
+            "stat",
+            "Audit recording rate (force)",
+            "Crimes recorded of crimes that should have been, found by the latest internal "
+            "audit (cdi-monitor audit sample, answered on the board), with its 95% interval. "
+            "HMICFRS found 84.1% in Leicestershire in 2018.",
+            [
+                target('max(cdi_audit_recording_rate{stratum="all"})', "estimate"),
+                target('max(cdi_audit_recording_rate_lower{stratum="all"})', "lower"),
+                target('max(cdi_audit_recording_rate_upper{stratum="all"})', "upper"),
+            ],
+            unit="percentunit",
+            width=8,
+            field=THRESHOLDS_90,
+            options={"textMode": "value_and_name", "colorMode": "value"},
+        ),
+        panel(
+            "bargauge",
+            "Audit recording rate by category",
+            "The latest audit's rate per category (every worker exports the same: max, not sum). "
+            "The report and the board's Audit figures view show the intervals.",
+            [target('max by (stratum) (cdi_audit_recording_rate{stratum!="all"})', "{{stratum}}")],
+            unit="percentunit",
+            width=16,
+            field=THRESHOLDS_90,
+            options={"orientation": "horizontal", "displayMode": "basic"},
+        ),
         row("Throughput and freshness"),
         panel(
             "timeseries",

@@ -46,6 +46,7 @@ class IncidentRow:
     closed_at: datetime | None
     closing_code: str | None
     last_event_at: datetime | None
+    closed_by_team: str | None = None
     # The live state this row projects. A store joins it with the state it
     # already holds, so copies written late or twice can never set it back.
     state: IncidentState | None = field(default=None, compare=False, repr=False)
@@ -237,6 +238,7 @@ def incident_rows(
         closed_at=closure.closed_at if closure else None,
         closing_code=closure.closing_code.value if closure else None,
         last_event_at=state.last_event_at,
+        closed_by_team=closure.closed_by_team if closure else None,
         state=state,
     )
     return row, alert_row(state, policy)

@@ -202,6 +202,7 @@ async def me(request: web.Request) -> web.StreamResponse:
             "role": caller.role,
             "may_act": may(caller.role, "supervisor"),
             "may_manage_users": may(caller.role, "admin"),
+            "may_audit": may(caller.role, "auditor"),
             "csrf_token": security.csrf_token(caller.token),
             "time_zone": request.app[BOARD].settings.board_timezone,
         }

@@ -23,9 +23,16 @@ from typing import Literal, get_args
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-Role = Literal["viewer", "supervisor", "admin"]
+Role = Literal["viewer", "supervisor", "auditor", "admin"]
 ROLES: tuple[str, ...] = get_args(Role)
-_RANK = {"viewer": 0, "supervisor": 1, "admin": 2}
+# What each role may do. Auditors check recording decisions, so they stand outside the
+# operational chain: they read the board and audit, but do not act on incidents.
+_GRANTS: dict[str, frozenset[str]] = {
+    "viewer": frozenset({"viewer"}),
+    "supervisor": frozenset({"viewer", "supervisor"}),
+    "auditor": frozenset({"viewer", "auditor"}),
+    "admin": frozenset({"viewer", "supervisor", "auditor", "admin"}),
+}
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 MIN_PASSWORD_CHARS = 12
@@ -41,8 +48,9 @@ def _dummy_hash() -> str:
 
 
 def may(role: str, needed: Role) -> bool:
-    """Whether ``role`` includes what ``needed`` may do (admin > supervisor > viewer)."""
-    return role in _RANK and _RANK[role] >= _RANK[needed]
+    """Whether ``role`` may do what ``needed`` may: every role reads, supervisors act on
+    incidents, auditors audit, admins do all of it and manage users."""
+    return needed in _GRANTS.get(role, frozenset())
 
 
 def check_username(name: str) -> str:

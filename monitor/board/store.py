@@ -15,14 +15,13 @@ from typing import Any
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from monitor.adapters.sql.references import crimes_naming
 from monitor.adapters.sql.tables import (
     alerts,
     board_actions,
     board_audit,
     board_sessions,
     board_users,
-    crime_incidents,
-    crimes,
     incidents,
 )
 from monitor.board.handling import Action
@@ -255,25 +254,13 @@ class BoardStore:
                     alerts.c.late,
                 ).where(alerts.c.incident_id == incident_id)
             ).all()
-            crime_rows = c.execute(
-                select(
-                    crimes.c.crime_id,
-                    crimes.c.recorded_at,
-                    crimes.c.offence_code,
-                    crimes.c.offence_group,
-                    crimes.c.cancelled_at,
-                    crimes.c.cancellation_reason,
-                )
-                .join(crime_incidents, crime_incidents.c.crime_id == crimes.c.crime_id)
-                .where(crime_incidents.c.incident_id == incident_id)
-                .order_by(crimes.c.recorded_at)
-            ).all()
+            crime_rows = crimes_naming(c, incident_id)
         if incident is None and not alert_rows and not crime_rows:
             return None
         return {
             "incident": None if incident is None else dict(incident._mapping),
             "alerts": [dict(r._mapping) for r in alert_rows],
-            "crimes": [dict(r._mapping) for r in crime_rows],
+            "crimes": crime_rows,
         }
 
 

@@ -1,9 +1,10 @@
 """The board's web edge (aiohttp): pages, a JSON API and a server-sent event stream.
 
 Every page and API needs a signed-in user (the sign-in page and its static
-files excepted). Viewers read; supervisors also act on incidents; admins also
-manage users. State-changing requests must be JSON, carry the session's CSRF
-token in ``X-CSRF-Token``, and (when the browser says) come from this origin.
+files excepted). Viewers read; supervisors also act on incidents; auditors audit
+the sample; admins do all of it and manage users. State-changing requests must be
+JSON, carry the session's CSRF token in ``X-CSRF-Token``, and (when the browser
+says) come from this origin.
 Errors are JSON: ``{"error": "...", "fields": {...}}`` with a 4xx status, and a
 refused request changes nothing.
 """
@@ -15,6 +16,7 @@ from aiohttp import web
 from monitor.board.access import json_errors, login, logout, me, security_headers, signed_in
 from monitor.board.admin import add_user, list_users, remove_user, set_role
 from monitor.board.api import act, board_snapshot, events, figures, history
+from monitor.board.audit_api import add_routes as add_audit_routes
 from monitor.board.context import (
     BOARD,
     MAX_BODY_BYTES,
@@ -57,4 +59,5 @@ def make_app(board: Board) -> web.Application:
     app.router.add_post("/api/users", add_user)
     app.router.add_put("/api/users/{username}/role", set_role)
     app.router.add_delete("/api/users/{username}", remove_user)
+    add_audit_routes(app)
     return app

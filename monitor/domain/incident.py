@@ -56,6 +56,7 @@ class Closure:
     event_id: str
     closed_at: datetime
     closing_code: ClosingCode
+    closed_by_team: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +140,7 @@ def _recording_order(r: Recording) -> tuple[Any, ...]:
 
 
 def _closure_order(c: Closure) -> tuple[Any, ...]:
-    return (c.closed_at, c.event_id, c.closing_code.value)
+    return (c.closed_at, c.event_id, c.closing_code.value, c.closed_by_team or "")
 
 
 def _change_order(c: CategoryChange) -> tuple[Any, ...]:
@@ -218,7 +219,7 @@ def _(event: IncidentUpdated, state: IncidentState) -> IncidentState:
 
 @_fold.register
 def _(event: IncidentClosed, state: IncidentState) -> IncidentState:
-    closure = Closure(event.event_id, event.closed_at, event.closing_code)
+    closure = Closure(event.event_id, event.closed_at, event.closing_code, event.closed_by_team)
     if event.closing_code.stops_the_clock:
         return evolve(state, closure=_earliest(state.closure, closure, key=_closure_order))
     return evolve(

@@ -61,6 +61,7 @@ class IncidentClosed:
     incident_id: str
     closed_at: datetime
     closing_code: ClosingCode
+    closed_by_team: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

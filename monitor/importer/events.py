@@ -205,6 +205,7 @@ _INCIDENT_ID = TypeAdapter(IncidentId)
 _CRIME_ID = TypeAdapter(CrimeId)
 _NAME = TypeAdapter(Name)
 _VICTIM_REF = TypeAdapter(VictimRef)
+_TEAM = _NAME  # closed_by_team: a name, like a division
 _GRADE = _adapter(IncidentReportedData, "grade")
 _CATEGORY = _adapter(IncidentReportedData, "category")
 _CHANNEL = _adapter(IncidentReportedData, "channel")
@@ -269,6 +270,9 @@ class IncidentRows:
             )  # fmt: skip
             closed_text = rfc3339(closed_at)
             closing = {"incident_id": incident_id, "closed_at": closed_text, "closing_code": code}
+            team = c.text(v, "closed_by_team")
+            if team:
+                closing["closed_by_team"] = c.valid(_TEAM, "closed_by_team", team, cache=True)
             out.append(
                 self._event("cdi.incident.closed", closed_at, closed_text, incident_id, closing)
             )

@@ -43,6 +43,7 @@ INCIDENT_FIELDS = {
     "category_changed_at": False,
     "closing_code": False,
     "closed_at": False,
+    "closed_by_team": False,
 }
 """Fields an incident export can have; True for those every mapping must name."""
 

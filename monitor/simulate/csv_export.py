@@ -188,6 +188,7 @@ def incident_rows(extracts: Extracts, layout: _Layout, force: str) -> Iterable[d
             "category_changed_at": layout.time(incident.changed_at),
             "closing_code": layout.code("closing_code", closed["closing_code"]) if closed else "",
             "closed_at": layout.time(closed.get("closed_at")),
+            "closed_by_team": closed.get("closed_by_team") or "",
             "force": force,
         }
         yield row

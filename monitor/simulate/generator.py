@@ -9,6 +9,11 @@ Every event is a CloudEvents 1.0 JSON object for the ``incidents`` or the
 Determinism: all randomness comes from one ``random.Random(seed)`` per call of
 ``events``, times are whole seconds, and ties on the heap break by insertion
 order, so a seed always gives the same bytes.
+
+Ground truth: asked for (``events(..., truth={})``), the run also decides, with
+a generator of its own (so the events are the same bytes either way), whether
+each incident was in truth a crime that should have been recorded; see
+``monitor.simulate.truth``. Nothing of it is ever in an event.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import heapq
 import json
 import math
 import uuid
+import zlib
 from bisect import bisect
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -26,6 +32,7 @@ from random import Random
 from typing import Any, Generic, Literal, TypeVar
 
 from monitor.simulate.profile import DAY, HOUR, ForceProfile, Span
+from monitor.simulate.truth import IncidentTruth, hidden_crime_chances
 
 T = TypeVar("T")
 
@@ -67,16 +74,27 @@ class Simulation:
         self.profile = profile
         self.seed = seed
 
-    def events(self, start: datetime, until: datetime | None = None) -> Iterator[SimEvent]:
+    def events(
+        self,
+        start: datetime,
+        until: datetime | None = None,
+        truth: dict[str, IncidentTruth] | None = None,
+    ) -> Iterator[SimEvent]:
         """Events published in ``[start, until)`` in non-decreasing ``publish_at`` order.
 
         Only incidents reported from ``start`` on exist. ``until=None`` never
-        ends; the stream is produced lazily, one arrival at a time.
+        ends; the stream is produced lazily, one arrival at a time. Given a
+        ``truth`` dictionary, the run fills it, by incident id, with each
+        incident's ground truth as the incident is created (its offence group
+        when its crime is recorded).
         """
         if start.tzinfo is None or (until is not None and until.tzinfo is None):
             raise ValueError("start and until must be timezone-aware")
         end = math.inf if until is None else until.timestamp()
-        return _Run(self.profile, Random(self.seed), math.ceil(start.timestamp())).run(end)
+        run = _Run(self.profile, Random(self.seed), math.ceil(start.timestamp()))
+        if truth is not None:
+            run.know_truth(truth, Random(f"truth:{self.seed}"))
+        return run.run(end)
 
     def __repr__(self) -> str:
         return f"Simulation(seed={self.seed}, force={self.profile.force!r})"
@@ -184,6 +202,40 @@ class _Run:
         # Each linked crime spawns an unlinked one with this chance, so
         # unlinked crimes are unlinked_share of all crimes.
         self.unlinked_chance = p.unlinked_share / (1 - p.unlinked_share)
+        self.truth: dict[str, IncidentTruth] | None = None
+
+    def know_truth(self, truth: dict[str, IncidentTruth], rng: Random) -> None:
+        """Record each incident's ground truth in ``truth``, drawing from ``rng`` only."""
+        self.truth, self.truth_rng = truth, rng
+        self.hidden = hidden_crime_chances(self.p)
+        self.groups = {
+            category: _Pick((group, w) for _, group, w in mix) for category, mix in self.p.offences
+        }
+
+    def _crime(self, incident_id: str, category: str, chance: float = 1.0) -> None:
+        """The truth of an incident: a crime with ``chance`` (in its category's offence group)."""
+        if self.truth is None:
+            return
+        rng = self.truth_rng
+        crime = chance >= 1.0 or rng.random() < chance
+        group = self.groups[category](rng) if crime and category in self.groups else None
+        self.truth[incident_id] = IncidentTruth(crime, group)
+
+    def _hidden(self, incident_id: str, category: str) -> None:
+        """An incident closed without a record: in truth a crime with its category's chance."""
+        if self.truth is not None:
+            self._crime(incident_id, category, self.hidden.get(category, 0.0))
+
+    def _recorded_as(self, incident_ids: list[str], group: str) -> None:
+        """Recorded incidents were crimes; a few were recorded under the wrong group."""
+        if self.truth is None:
+            return
+        for incident_id in incident_ids:
+            true_group = group
+            if self.truth_rng.random() < self.p.misrecorded_share:
+                others = sorted({g for mix in self.groups.values() for g in mix.items} - {group})
+                true_group = others[int(self.truth_rng.random() * len(others))]
+            self.truth[incident_id] = IncidentTruth(True, true_group)
 
     # -- the main loop -------------------------------------------------------
 
@@ -289,8 +341,13 @@ class _Run:
         }
         self._push(t + lag, _EMIT, (INCIDENTS, "cdi.incident.reported", incident_id, data))
 
-    def _close(self, t: int, lag: int, incident_id: str, code: str) -> None:
+    def _close(self, t: int, lag: int, incident_id: str, code: str, division: str) -> None:
         data = {"incident_id": incident_id, "closed_at": _stamp(t), "closing_code": code}
+        teams = self.p.closing_teams
+        if teams:
+            # From the incident number, not the random stream: teams change no other event.
+            team = teams[zlib.crc32(incident_id.encode()) % len(teams)]
+            data["closed_by_team"] = f"{division}_{team}"
         self._push(t + lag, _EMIT, (INCIDENTS, "cdi.incident.closed", incident_id, data))
 
     def _recording_delay(self) -> int:
@@ -321,21 +378,25 @@ class _Run:
         fate = rng.random()
         if fate < p.never_recorded_share:
             self._report(t, 0, incident_id, category, True, division)
+            self._crime(incident_id, category)
             return
         if fate < p.never_recorded_share + p.closed_without_crime_share:
             self._report(t, 0, incident_id, category, True, division)
             code = "no_crime" if rng.random() < p.no_crime_code_share else "non_crime_incident"
-            self._close(t + self._between(p.closed_without_crime_seconds), 0, incident_id, code)
+            closed_at = t + self._between(p.closed_without_crime_seconds)
+            self._close(closed_at, 0, incident_id, code, division)
+            self._hidden(incident_id, category)
             return
         delay = self._recording_delay()
         lag = 0
         if delay <= TARGET_SECONDS and rng.random() < self.out_of_order_chance:
             lag = delay + self._between(p.feed_lag_seconds)
         self._report(t, lag, incident_id, category, True, division)
+        self._crime(incident_id, category)
         case = _Case(category, [incident_id], t + delay)
         self._push(case.recorded_at, _RECORD, case)
         closed_at = case.recorded_at + self._between(p.recorded_close_seconds)
-        self._close(closed_at, lag, incident_id, "crime_recorded")
+        self._close(closed_at, lag, incident_id, "crime_recorded", division)
         if rng.random() < p.multi_incident_share:
             repeats = 2 if rng.random() < p.three_incident_share else 1
             for _ in range(repeats):
@@ -359,17 +420,19 @@ class _Run:
             if new != category:
                 data["category"] = category = new
         self._push(updated_at, _EMIT, (INCIDENTS, "cdi.incident.updated", incident_id, data))
+        self._crime(incident_id, category)
         case = _Case(category, [incident_id], updated_at + self._recording_delay())
         self._push(case.recorded_at, _RECORD, case)
         closed_at = case.recorded_at + self._between(p.recorded_close_seconds)
-        self._close(closed_at, 0, incident_id, "crime_recorded")
+        self._close(closed_at, 0, incident_id, "crime_recorded", division)
 
     def _non_crime(self, t: int, category: str, division: str) -> None:
         rng, p = self.rng, self.p
         incident_id = self._incident_id(t)
         self._report(t, 0, incident_id, category, False, division)
         code = "other" if rng.random() < p.non_crime_other_share else "non_crime_incident"
-        self._close(t + self._between(p.non_crime_close_seconds), 0, incident_id, code)
+        self._close(t + self._between(p.non_crime_close_seconds), 0, incident_id, code, division)
+        self._hidden(incident_id, category)
         if rng.random() < p.duplicate_call_share:
             self._push(t + self._between(p.duplicate_call_after_seconds), _CALL,
                        (None, category, division))  # fmt: skip
@@ -380,16 +443,20 @@ class _Run:
         incident_id = self._incident_id(t)
         self._report(t, 0, incident_id, category, case is not None, division)
         if case is None:
-            self._close(t + self._between(p.duplicate_close_seconds), 0, incident_id, "duplicate")
+            closed_at = t + self._between(p.duplicate_close_seconds)
+            self._close(closed_at, 0, incident_id, "duplicate", division)
+            self._crime(incident_id, category, 0.0)  # the first call is the one that counts
             return
         case.incident_ids.append(incident_id)
+        self._crime(incident_id, category)
         closed_at = case.recorded_at + self._between(p.recorded_close_seconds)
-        self._close(closed_at, 0, incident_id, "crime_recorded")
+        self._close(closed_at, 0, incident_id, "crime_recorded", division)
 
     def _record(self, t: int, case: _Case) -> SimEvent:
         rng, p = self.rng, self.p
         crime_id = self._crime_id(t)
         code, group = self.offence[case.category](rng)
+        self._recorded_as(case.incident_ids, group)
         data: dict[str, Any] = {
             "crime_id": crime_id,
             "incident_ids": list(case.incident_ids),

@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, text
 from monitor.adapters.sql.migrate import upgrade
 from monitor.embedded import free_port
 from tests.support.board_events import measured, overdue, resolved
-from tests.support.browser import BoardProcess, chromium, run_users
+from tests.support.browser import BoardProcess, chromium, run_users, sign_in
 from tests.support.kafka import Topics
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -69,15 +69,6 @@ def board(board_env: dict[str, str], log_dir: Path) -> Iterator[BoardProcess]:
     process.start()
     yield process
     process.stop()
-
-
-def sign_in(page, url: str, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{url}/")
-    page.wait_for_url(f"{url}/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{url}/")
 
 
 def produce(topics: Topics, topic: str, key: str, event: dict) -> None:

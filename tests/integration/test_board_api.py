@@ -284,7 +284,10 @@ async def test_a_forged_role_is_refused_and_changes_nothing(
 
     assert promote_self.status == 403 and add_admin.status == 403
     assert made_up_role.status == 422 and made_up_set.status == 422
-    assert "role must be one of viewer, supervisor, admin" in (await made_up_role.json())["error"]
+    assert (
+        "role must be one of viewer, supervisor, auditor, admin"
+        in (await made_up_role.json())["error"]
+    )
     roles = {u.username: u.role for u in setup.store.users()}
     assert roles == {"ada": "admin", "sam": "supervisor", "vic": "viewer"}
 
@@ -384,3 +387,67 @@ async def test_the_sso_header_is_trusted_only_from_the_configured_proxy(setup: S
     async with TestClient(TestServer(make_app(elsewhere))) as c:
         refused = await c.get("/api/me", headers={"X-Remote-User": "ada"})
         assert refused.status == 401
+
+
+async def test_only_auditors_and_admins_reach_the_audit_and_bad_answers_change_nothing(
+    setup: Setup, client: TestClient
+) -> None:
+    from sqlalchemy import text
+
+    setup.store.add_user("ann", "auditor", security.hash_password(PASSWORD), actor="t", now=NOW)
+    with setup.engine.begin() as c:
+        c.execute(
+            text(
+                "INSERT INTO audit_samples (period, period_start, period_end, seed, sizing, "
+                "drawn_at, drawn_by) VALUES ('2026-11', :s, :e, 1, '--size 1', :s, 'test')"
+            ),
+            {"s": NOW - timedelta(days=30), "e": NOW},
+        )
+        c.execute(
+            text(
+                "INSERT INTO audit_strata (sample_id, stratum, population, size, priority, basis) "
+                "VALUES (1, 'violence', 9, 1, true, '--size 1')"
+            )
+        )
+        c.execute(
+            text(
+                "INSERT INTO audit_items (sample_id, incident_id, position, stratum, route) "
+                "VALUES (1, 'LP-1', 1, 'violence', 'no_record')"
+            )
+        )
+    for name in ("vic", "sam"):
+        await sign_in(client, name)
+        refused = await client.get("/api/audit/samples")
+        assert refused.status == 403, name
+        assert "needs the auditor role" in (await refused.json())["error"]
+        figures = await client.get("/api/audit/figures")  # the figures are for everyone
+        assert figures.status == 200
+    csrf = await sign_in(client, "ann")
+    listed = await (await client.get("/api/audit/samples")).json()
+    assert listed["samples"][0]["progress"] == [
+        {"stratum": "violence", "population": 9, "size": 1, "priority": True, "done": 0, "to_do": 1}
+    ]
+    path = "/api/audit/samples/1/incidents/LP-1/answers"
+    headers = {"X-CSRF-Token": csrf}
+    bad = [
+        {"should_record": "maybe"},
+        {"should_record": "yes"},  # no offence group
+        {"should_record": "no", "offence_group": "burglary"},
+        {"should_record": "no", "note": "x" * 2001},
+        {"should_record": "no", "victim": "name"},
+    ]
+    for body in bad:
+        response = await client.post(path, json=body, headers=headers)
+        assert response.status == 422, (body, await response.text())
+    elsewhere = await client.post(
+        "/api/audit/samples/1/incidents/LP-404/answers",
+        json={"should_record": "no"},
+        headers=headers,
+    )
+    assert elsewhere.status == 404
+    with setup.engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM audit_answers")).scalar_one() == 0
+    ok = await client.post(path, json={"should_record": "no", "note": "a dispute"}, headers=headers)
+    assert ok.status == 201, await ok.text()
+    again = await client.post(path, json={"should_record": "cannot_tell"}, headers=headers)
+    assert again.status == 409

@@ -28,6 +28,7 @@ from tests.support.postgres import fresh_postgres_database
 
 LEDGER_TABLES = {"incidents", "alerts", "crimes", "crime_incidents"}
 BOARD_TABLES = {"board_users", "board_sessions", "board_actions", "board_audit"}
+AUDIT_TABLES = {"audit_samples", "audit_strata", "audit_items", "audit_answers"}
 
 
 @pytest.fixture
@@ -62,6 +63,7 @@ def test_upgrading_an_empty_database_reaches_head(database_url: str, engine: Eng
     assert set(inspect(engine).get_table_names()) == {
         *LEDGER_TABLES,
         *BOARD_TABLES,
+        *AUDIT_TABLES,
         "alembic_version",
     }
     check_at_head(engine)
@@ -156,5 +158,28 @@ def test_the_board_migration_goes_down_to_the_ledger_alone_and_up_again(
     assert set(inspect(engine).get_table_names()) == {*LEDGER_TABLES, "alembic_version"}
 
     upgrade(database_url)
-    assert current_revision(engine) == "0002_board"
+    assert current_revision(engine) == head_revision()
     assert set(inspect(engine).get_table_names()) >= BOARD_TABLES
+
+
+def test_the_audit_migration_goes_down_to_the_board_and_up_again(
+    database_url: str, engine: Engine
+) -> None:
+    from alembic import command
+
+    from monitor.adapters.sql.migrate import _config
+
+    upgrade(database_url)
+    command.downgrade(_config(database_url), "0002_board")
+
+    assert current_revision(engine) == "0002_board"
+    assert set(inspect(engine).get_table_names()) == {
+        *LEDGER_TABLES,
+        *BOARD_TABLES,
+        "alembic_version",
+    }
+    assert "closed_by_team" not in {c["name"] for c in inspect(engine).get_columns("incidents")}
+
+    upgrade(database_url)
+    assert current_revision(engine) == "0003"
+    assert set(inspect(engine).get_table_names()) >= AUDIT_TABLES

@@ -129,7 +129,12 @@ def stack(
     with ExitStack() as running:
         url = running.enter_context(fresh_postgres_database())
         upgrade(url)
-        deployment = Deployment(bootstrap=broker, database_url=url, partitions=2)
+        deployment = Deployment(
+            bootstrap=broker,
+            database_url=url,
+            partitions=2,
+            extra={"CDI_AUDIT_METRICS_REFRESH": "1s"},
+        )
         deployment.create_topics()
         worker = WorkerProcess(deployment, log_dir).start()
         running.callback(worker.stop)
@@ -276,6 +281,40 @@ def expressions() -> list[tuple[str, str]]:
     return found
 
 
+def audit_a_few(database_url: str, answers: int = 8) -> None:
+    """Draw an audit sample of the simulated hours and answer a few, as an auditor would."""
+    from monitor.adapters.sql.audit import SqlAudit
+    from monitor.adapters.sql.ledger import make_engine
+    from monitor.application.audit import Sizing, draw_sample, record_answer
+    from monitor.domain.audit_answer import Answer, ShouldRecord
+    from monitor.domain.period import Period
+
+    engine = make_engine(database_url)
+    try:
+        audit = SqlAudit(engine)
+        period = Period("observability", NOW - 31 * H, NOW)
+        sample, _ = draw_sample(
+            audit, audit, period=period, seed=1, sizing=Sizing(size=3), now=NOW, actor="test"
+        )
+        for item in audit.audited(sample.sample_id)[:answers]:
+            answer = (
+                Answer(ShouldRecord.YES, "violence_against_the_person", True)
+                if item.recorded
+                else Answer(ShouldRecord.NO)
+            )
+            record_answer(
+                audit,
+                sample_id=sample.sample_id,
+                incident_id=item.incident_id,
+                answer=answer,
+                auditor="test",
+                is_admin=False,
+                now=NOW,
+            )
+    finally:
+        engine.dispose()
+
+
 def test_every_rule_and_panel_reads_only_metrics_the_worker_exports(stack: Stack) -> None:
     until(
         "the counters and the backlog gauges",
@@ -284,6 +323,12 @@ def test_every_rule_and_panel_reads_only_metrics_the_worker_exports(stack: Stack
             and stack.worker.metric("cdi_alerts_raised_total", kind="overdue")
             and stack.worker.metric("cdi_incidents_overdue", division=DIVISION)
         ),
+    )
+    # The audit gauges come from the database once an audit has found a crime.
+    audit_a_few(stack.deployment.database_url)
+    until(
+        "the audit gauges",
+        lambda: stack.worker.metric("cdi_audit_recording_rate_upper", stratum="all"),
     )
     exported, _ = exported_names(stack.worker)
     recorded = {

@@ -112,3 +112,13 @@ def run_users(env: dict[str, str], *args: str, password: str | None = None) -> s
     )
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
+
+
+def sign_in(page: Any, url: str, username: str, password: str) -> None:
+    """Sign in on the board's page as a user would."""
+    page.goto(f"{url}/")
+    page.wait_for_url(f"{url}/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{url}/")

@@ -68,8 +68,12 @@ def updated(
     return envelope("cdi.incident.updated", data, at)
 
 
-def closed(incident_id: str, at: datetime, code: str = "no_crime") -> dict[str, Any]:
+def closed(
+    incident_id: str, at: datetime, code: str = "no_crime", team: str | None = None
+) -> dict[str, Any]:
     data = {"incident_id": incident_id, "closed_at": stamp(at), "closing_code": code}
+    if team is not None:
+        data["closed_by_team"] = team
     return envelope("cdi.incident.closed", data, at)
 
 

@@ -62,8 +62,15 @@ def flagged(
 
 
 def closed(
-    at: datetime, code: ClosingCode = ClosingCode.NO_CRIME, incident: str = "INC-1"
+    at: datetime,
+    code: ClosingCode = ClosingCode.NO_CRIME,
+    incident: str = "INC-1",
+    team: str | None = None,
 ) -> IncidentClosed:
     return IncidentClosed(
-        event_id=f"cls-{incident}-{code}", incident_id=incident, closed_at=at, closing_code=code
+        event_id=f"cls-{incident}-{code}",
+        incident_id=incident,
+        closed_at=at,
+        closing_code=code,
+        closed_by_team=team,
     )

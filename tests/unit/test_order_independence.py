@@ -34,7 +34,8 @@ def incident_histories(draw):
         events.append(flagged(T0 + draw(hours), crime_related=draw(st.booleans())))
     if draw(st.booleans()):
         code = draw(st.sampled_from(list(ClosingCode)))
-        events.append(closed(T0 + draw(hours), code))
+        team = draw(st.sampled_from([None, "city_response_a", "crime_bureau"]))
+        events.append(closed(T0 + draw(hours), code, team=team))
     return events
 
 

@@ -18,12 +18,14 @@ from sqlalchemy import (
     Dialect,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
+    UniqueConstraint,
     func,
 )
 from sqlalchemy.types import TypeDecorator
@@ -80,6 +82,8 @@ incidents = Table(
     Column("closed_at", UtcDateTime()),
     Column("closing_code", String()),
     Column("last_event_at", UtcDateTime()),
+    # Who closed it (``cdi.incident.closed``'s optional ``closed_by_team``; migration 0003).
+    Column("closed_by_team", String()),
     # The live state the row projects (JSON), joined with every later write.
     Column("state", Text()),
     _updated_at(),
@@ -189,4 +193,66 @@ board_audit = Table(
     Column("event", String(32), nullable=False),
     Column("subject", String(64)),
     Column("detail", Text()),
+)
+
+# --- The internal audit (migration 0003): samples, their strata and incidents, answers. ---
+
+# One sample per period: how it was drawn (the seed and the sizing), when and by whom.
+audit_samples = Table(
+    "audit_samples",
+    metadata,
+    Column("sample_id", Integer(), primary_key=True, autoincrement=True),
+    Column("period", String(64), nullable=False),
+    Column("period_start", UtcDateTime(), nullable=False),
+    Column("period_end", UtcDateTime(), nullable=False),
+    Column("seed", Integer(), nullable=False),
+    Column("sizing", String(64), nullable=False),
+    Column("drawn_at", UtcDateTime(), nullable=False),
+    Column("drawn_by", String(64), nullable=False),
+    UniqueConstraint("period", name="uq_audit_samples_period"),
+)
+
+# Each stratum's population in the frame when the sample was drawn, and its sample size.
+audit_strata = Table(
+    "audit_strata",
+    metadata,
+    Column("sample_id", Integer(), ForeignKey("audit_samples.sample_id"), primary_key=True),
+    Column("stratum", String(64), primary_key=True),
+    Column("population", Integer(), nullable=False),
+    Column("size", Integer(), nullable=False),
+    Column("priority", Boolean(), nullable=False),
+    Column("basis", Text(), nullable=False),
+)
+
+# The sampled incidents, in the order to audit them; one incident at most once a period.
+audit_items = Table(
+    "audit_items",
+    metadata,
+    Column("sample_id", Integer(), ForeignKey("audit_samples.sample_id"), primary_key=True),
+    Column("incident_id", String(64), primary_key=True),
+    Column("position", Integer(), nullable=False),
+    Column("stratum", String(64), nullable=False),
+    Column("route", String(16), nullable=False),
+)
+
+# Every answer ever given, never updated: the latest ``version`` of an incident's is the
+# current one. A later version is an admin's change, with its reason.
+audit_answers = Table(
+    "audit_answers",
+    metadata,
+    Column("answer_id", Integer(), primary_key=True, autoincrement=True),
+    Column("sample_id", Integer(), nullable=False),
+    Column("incident_id", String(64), nullable=False),
+    Column("version", Integer(), nullable=False),
+    Column("should_record", String(16), nullable=False),
+    Column("offence_group", String(64)),
+    Column("recorded_correctly", Boolean()),
+    Column("note", Text()),
+    Column("auditor", String(64), nullable=False),
+    Column("answered_at", UtcDateTime(), nullable=False),
+    Column("change_reason", Text()),
+    ForeignKeyConstraint(
+        ["sample_id", "incident_id"], ["audit_items.sample_id", "audit_items.incident_id"]
+    ),
+    UniqueConstraint("sample_id", "incident_id", "version", name="uq_audit_answers_version"),
 )

@@ -283,15 +283,254 @@ function historyList(h) {
   return dl;
 }
 
+const VIEWS = { board: "board-view", figures: "figures-view", audit: "audit-view",
+  "audit-figures": "audit-figures-view" };
+
 function showView(which) {
-  const figures = which === "figures";
-  $("board-view").hidden = figures;
-  $("figures-view").hidden = !figures;
-  $("show-board").setAttribute("aria-pressed", String(!figures));
-  $("show-figures").setAttribute("aria-pressed", String(figures));
-  if (window.location.hash !== (figures ? "#figures" : "")) {
-    history.replaceState(null, "", figures ? "#figures" : "/");
+  if (which === "audit" && !(state.me && state.me.may_audit)) which = "board";
+  if (!VIEWS[which]) which = "board";
+  for (const [name, section] of Object.entries(VIEWS)) {
+    $(section).hidden = name !== which;
+    $(`show-${name}`).setAttribute("aria-pressed", String(name === which));
   }
+  const hash = which === "board" ? "" : `#${which}`;
+  if (window.location.hash !== hash) history.replaceState(null, "", hash || "/");
+  if (which === "audit") loadSamples();
+  if (which === "audit-figures") loadAuditFigures();
+}
+
+// --- the Audit view: one sampled incident at a time ---
+
+const audit = { samples: [], sample: null, index: 0, story: null };
+
+async function getJson(path) {
+  const r = await fetch(path, { credentials: "same-origin" });
+  const body = await r.json().catch(() => ({}));
+  if (!r.ok) throw new Error(body.error || `refused (${r.status})`);
+  return body;
+}
+
+function auditSay(text, isError = false) {
+  $("audit-message").textContent = text;
+  $("audit-message").className = isError ? "message error" : "message";
+}
+
+async function loadSamples() {
+  try {
+    audit.samples = (await getJson("/api/audit/samples")).samples;
+  } catch (e) { auditSay(e.message, true); return; }
+  const select = $("audit-sample");
+  const chosen = select.value || (audit.samples[0] && String(audit.samples[0].sample_id));
+  select.replaceChildren(...audit.samples.map((s) => el("option", { value: String(s.sample_id) },
+    `${s.period} (${s.done} of ${s.size} done)`)));
+  $("audit-empty").hidden = audit.samples.length > 0;
+  if (chosen) { select.value = chosen; await loadSample(Number(chosen), true); }
+}
+
+async function loadSample(sampleId, toFirstToDo, show = true) {
+  try {
+    audit.sample = await getJson(`/api/audit/samples/${sampleId}`);
+  } catch (e) { auditSay(e.message, true); return; }
+  renderProgress();
+  const group = $("audit-group");
+  if (group.options.length === 0) {
+    group.replaceChildren(el("option", { value: "" }, "–"),
+      ...audit.sample.offence_groups.map((g) => el("option", { value: g }, words(g))));
+  }
+  if (toFirstToDo) {
+    const next = audit.sample.incidents.findIndex((i) => !i.answer);
+    audit.index = next >= 0 ? next : 0;
+  }
+  if (show && audit.sample.incidents.length) await showItem(audit.index, false);
+}
+
+function renderProgress() {
+  $("audit-progress-rows").replaceChildren(...audit.sample.progress.map((p) => {
+    const tr = el("tr", { "data-stratum": p.stratum });
+    tr.append(el("th", { scope: "row" }, words(p.stratum) + (p.priority ? " *" : "")),
+      el("td", {}, String(p.population)), el("td", {}, String(p.size)),
+      el("td", { class: "done" }, String(p.done)), el("td", { class: "to-do" }, String(p.to_do)));
+    return tr;
+  }));
+}
+
+async function showItem(index, focus = true) {
+  const items = audit.sample.incidents;
+  audit.index = Math.max(0, Math.min(index, items.length - 1));
+  const item = items[audit.index];
+  try {
+    audit.story = await getJson(
+      `/api/audit/samples/${audit.sample.sample_id}/incidents/${encodeURIComponent(item.incident_id)}`);
+  } catch (e) { auditSay(e.message, true); return; }
+  $("audit-item").hidden = false;
+  $("audit-item-title").textContent = `Incident ${item.incident_id}`;
+  $("audit-item-position").textContent = `${audit.index + 1} of ${items.length} · ${words(item.stratum)}` +
+    ` · ${item.recorded ? "has a crime record" : "no crime record"}`;
+  $("audit-story").replaceChildren(...storyItems(audit.story));
+  fillAnswer(audit.story);
+  $("audit-error").textContent = "";
+  if (focus) $("audit-item-title").focus();
+}
+
+function storyItems(s) {
+  const out = [];
+  const add = (term, text) => { if (text) out.push(el("dt", {}, term), el("dd", {}, text)); };
+  const i = s.incident;
+  if (i) {
+    add("Reported", `${when(i.reported_at)} · ${words(i.opening_category)} · ${words(i.division || "unknown")}` +
+      ` · channel ${i.channel}${i.grade ? ` · grade ${i.grade}` : ""}`);
+    if (i.crime_related_since) add("Crime-related", `since ${when(i.crime_related_since)}`);
+    if (i.unflagged_at) add("Flag cleared", when(i.unflagged_at));
+    if (i.category !== i.opening_category) {
+      add("Category changed", `to ${words(i.category)}${i.category_changed_at ? ` at ${when(i.category_changed_at)}` : ""}`);
+    }
+    if (i.closed_at) add("Closed", `${when(i.closed_at)} as ${words(i.closing_code)}` +
+      (i.closed_by_team ? ` by ${words(i.closed_by_team)}` : ""));
+    else add("Closed", "not closed");
+  }
+  for (const c of s.crimes) {
+    add("Crime record", `${c.crime_id} at ${when(c.recorded_at)} · ${c.offence_code} ${words(c.offence_group)}` +
+      (c.cancelled_at ? ` · cancelled ${when(c.cancelled_at)} (${words(c.cancellation_reason)})` : ""));
+  }
+  if (!s.crimes.length) add("Crime record", "none");
+  for (const a of s.alerts) {
+    add("Alert", [a.due_soon_at && `due soon ${when(a.due_soon_at)}`, a.overdue_at && `overdue ${when(a.overdue_at)}`,
+      a.resolved_at && `resolved ${when(a.resolved_at)} (${a.resolution}${a.late ? ", late" : ""})`]
+      .filter(Boolean).join(" · "));
+  }
+  for (const a of s.actions) {
+    add(`${when(a.at)} · ${a.actor}`, words(a.kind) + (a.assignee ? ` → ${a.assignee}` : "") +
+      (a.note ? `: ${a.note}` : "") + (a.reason ? `: ${a.reason}` : ""));
+  }
+  for (const a of s.answers) {
+    add(`Answer ${a.version} · ${a.auditor} · ${when(a.answered_at)}`, `${words(a.should_record)}` +
+      (a.offence_group ? ` · ${words(a.offence_group)}` : "") +
+      (a.recorded_correctly === null || a.recorded_correctly === undefined ? "" :
+        a.recorded_correctly ? " · recorded correctly" : " · recorded incorrectly") +
+      (a.note ? ` · ${a.note}` : "") + (a.change_reason ? ` (changed: ${a.change_reason})` : ""));
+  }
+  return out;
+}
+
+function fillAnswer(story) {
+  const current = story.answers.length ? story.answers[story.answers.length - 1] : null;
+  const admin = state.me.role === "admin";
+  const locked = current !== null && !admin;
+  for (const r of document.querySelectorAll('input[name="should_record"]')) {
+    r.checked = current !== null && r.value === current.should_record;
+  }
+  for (const r of document.querySelectorAll('input[name="recorded_correctly"]')) {
+    r.checked = current !== null && current.recorded_correctly !== null && r.value === String(current.recorded_correctly);
+  }
+  $("audit-group").value = (current && current.offence_group) || "";
+  $("audit-note").value = (current && current.note) || "";
+  $("audit-reason").value = "";
+  $("audit-reason-box").hidden = !(current && admin);
+  $("audit-should-set").disabled = locked;
+  $("audit-note").disabled = locked;
+  $("audit-save").disabled = locked;
+  $("audit-save").textContent = current ? "Save the change and next" : "Save and next";
+  syncAnswerFields(locked);
+  const lockedText = "only an admin can change it, with a reason.";
+  if (locked) auditSay(`Answered by ${current.auditor}: ${lockedText}`);
+  else if ($("audit-message").textContent.endsWith(lockedText)) auditSay("");
+}
+
+function syncAnswerFields(locked = $("audit-should-set").disabled) {
+  const chosen = document.querySelector('input[name="should_record"]:checked');
+  const yes = chosen && chosen.value === "yes";
+  $("audit-group").disabled = locked || !yes;
+  $("audit-correct-set").hidden = !(audit.story && audit.story.recorded);
+  $("audit-correct-set").disabled = locked || !yes;
+}
+
+async function saveAnswer(event) {
+  event.preventDefault();
+  const chosen = document.querySelector('input[name="should_record"]:checked');
+  if (!chosen) { $("audit-error").textContent = "Say whether a crime should have been recorded."; return; }
+  const body = { should_record: chosen.value };
+  if (chosen.value === "yes") {
+    body.offence_group = $("audit-group").value || null;
+    const correct = document.querySelector('input[name="recorded_correctly"]:checked');
+    if (audit.story.recorded) body.recorded_correctly = correct ? correct.value === "true" : null;
+  }
+  if ($("audit-note").value.trim()) body.note = $("audit-note").value;
+  if (!$("audit-reason-box").hidden) body.reason = $("audit-reason").value;
+  const item = audit.sample.incidents[audit.index];
+  const r = await post(`/api/audit/samples/${audit.sample.sample_id}/incidents/${encodeURIComponent(item.incident_id)}/answers`, body);
+  if (!r.ok) {
+    const detail = r.answer.fields ? Object.entries(r.answer.fields).map(([k, v]) => `${words(k)}: ${v}`).join("; ") : "";
+    $("audit-error").textContent = `${r.answer.error || `refused (${r.status})`}${detail ? ` (${detail})` : ""}`;
+    return;
+  }
+  auditSay(`Answer saved for ${item.incident_id}`);
+  const next = audit.index + 1;
+  await loadSample(audit.sample.sample_id, false, false);
+  await showItem(Math.min(next, audit.sample.incidents.length - 1));
+}
+
+function nextToDo() {
+  const items = audit.sample.incidents;
+  for (let k = 1; k <= items.length; k += 1) {
+    const i = (audit.index + k) % items.length;
+    if (!items[i].answer) { showItem(i); return; }
+  }
+  auditSay("Every incident of this sample is answered.");
+}
+
+// --- the Audit figures view ---
+
+const pct = (x) => (x === null || x === undefined ? "–" : `${(x * 100).toFixed(1)}%`);
+const num = (x) => (x === null || x === undefined ? "–" : Math.round(x).toLocaleString("en-GB"));
+const rateText = (r) => (r ? `${pct(r.estimate)} (${pct(r.lower)} to ${pct(r.upper)})` : "no crimes found yet");
+
+async function loadAuditFigures() {
+  const period = $("af-period").value;
+  let f;
+  try {
+    f = await getJson(`/api/audit/figures${period ? `?period=${encodeURIComponent(period)}` : ""}`);
+  } catch (e) { $("af-headline").textContent = e.message; return; }
+  const select = $("af-period");
+  const wanted = [...new Set([...f.periods, f.period.label])];
+  if ([...select.options].map((o) => o.value).join("\n") !== wanted.join("\n")) {
+    select.replaceChildren(...wanted.map((p) => el("option", { value: p }, p)));
+  }
+  select.value = f.period.label;
+  const a = f.audit;
+  $("af-headline").textContent = a && a.force
+    ? `Recording rate ${rateText(a.force)}, from ${a.answered} audited incidents of sample ${a.period}.`
+    : a ? `The audit of ${a.period} has found no crime yet (${a.answered} answered).` : "No audit sample for this period.";
+  const u = a && a.unrecorded_per_year;
+  $("af-unrecorded").textContent = u
+    ? `About ${num(u.estimate)} crimes a year not recorded (${num(u.lower)} to ${u.upper === null ? "no upper bound" : num(u.upper)}).`
+    : "";
+  const t = f.timeliness.all;
+  $("af-timeliness").textContent = `${pct(t.share_within_target)} of ${num(t.recorded)} crimes recorded within 24 hours; ` +
+    `median ${t.median_seconds === null ? "–" : duration(t.median_seconds * 1000)}, ` +
+    `90th percentile ${t.p90_seconds === null ? "–" : duration(t.p90_seconds * 1000)}.`;
+  $("af-strata-rows").replaceChildren(...(a ? a.strata : []).map((s) => {
+    const tr = el("tr", { "data-stratum": s.stratum });
+    tr.append(el("th", { scope: "row" }, words(s.stratum) + (s.priority ? " *" : "")),
+      ...[s.population, s.sampled, s.answered, s.crimes, s.recorded].map((v) => el("td", {}, num(v))),
+      el("td", { class: "rate" }, rateText(s.rate)));
+    return tr;
+  }));
+  $("af-division-rows").replaceChildren(...[...f.timeliness.by_division, f.timeliness.all].map((d, i, all) => {
+    const tr = el("tr");
+    tr.append(el("th", { scope: "row" }, i === all.length - 1 ? "All divisions" : words(d.group)),
+      el("td", {}, num(d.recorded)), el("td", {}, pct(d.share_within_target)),
+      el("td", {}, d.median_seconds === null ? "–" : duration(d.median_seconds * 1000)),
+      el("td", {}, d.p90_seconds === null ? "–" : duration(d.p90_seconds * 1000)),
+      el("td", {}, num(d.unrecorded_past_deadline)));
+    return tr;
+  }));
+  const feedback = [...f.feedback.divisions.map((x) => ["division", x]), ...f.feedback.teams.map((x) => ["team", x])];
+  $("af-feedback-rows").replaceChildren(...feedback.map(([kind, x]) => {
+    const tr = el("tr");
+    tr.append(el("th", { scope: "row" }, `${words(x.name)} (${kind})`), el("td", {}, String(x.audited)),
+      el("td", {}, String(x.wrongly_closed.length)), el("td", { class: "refs" }, x.wrongly_closed.join(", ")));
+    return tr;
+  }));
 }
 
 async function start() {
@@ -303,9 +542,21 @@ async function start() {
   for (const name of ["division", "category", "state"]) {
     $(`filter-${name}`).addEventListener("change", connect);
   }
-  $("show-board").addEventListener("click", () => showView("board"));
-  $("show-figures").addEventListener("click", () => showView("figures"));
-  showView(window.location.hash === "#figures" ? "figures" : "board");
+  for (const name of Object.keys(VIEWS)) {
+    $(`show-${name}`).addEventListener("click", () => showView(name));
+  }
+  $("show-audit").hidden = !state.me.may_audit;
+  $("audit-sample").addEventListener("change", () => loadSample(Number($("audit-sample").value), true));
+  for (const r of document.querySelectorAll('input[name="should_record"]')) {
+    r.addEventListener("change", () => syncAnswerFields());
+  }
+  $("audit-form").addEventListener("submit", saveAnswer);
+  $("audit-previous").addEventListener("click", () => showItem(audit.index - 1));
+  $("audit-next").addEventListener("click", () => showItem(audit.index + 1));
+  $("audit-next-todo").addEventListener("click", nextToDo);
+  $("af-period").addEventListener("change", loadAuditFigures);
+  showView(window.location.hash.replace("#", "") || "board");
+  window.addEventListener("hashchange", () => showView(window.location.hash.replace("#", "") || "board"));
   $("sign-out").addEventListener("click", async () => {
     await post("/api/logout", {});
     window.location.assign("/login");
