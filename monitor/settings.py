@@ -41,7 +41,7 @@ TopicName = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-
 
 
 class Settings(BaseSettings):
-    """Everything an operator can set. See the README's configuration table."""
+    """Everything an operator can set. See docs/configuration.md."""
 
     model_config = SettingsConfigDict(env_prefix="CDI_", frozen=True, extra="ignore")
 
@@ -115,7 +115,7 @@ class Settings(BaseSettings):
     clock_rate: float = Field(default=1.0, gt=0)
     clock_origin: AwareDatetime | None = None
 
-    # The live board (`cdi-monitor board`). See the README's "Live board" section.
+    # The live board (`cdi-monitor board`). See docs/board.md.
     board_host: str = "127.0.0.1"
     board_port: int = Field(default=8080, ge=1, le=65535)
     board_secure_cookies: bool = Field(
