@@ -109,6 +109,17 @@ class Settings(BaseSettings):
     broker_session_timeout: Duration = timedelta(seconds=10)
     broker_rebalance_timeout: Duration = timedelta(seconds=10)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    dead_letter_raw_copy: bool = Field(
+        default=False,
+        description="Copy rejected values into dead letters byte for byte, victim fields "
+        "included; by default every victim_* field is replaced by [redacted]",
+    )
+
+    # Label values from input are capped per label, so a producer cannot create
+    # unbounded Prometheus series; the rest are counted under "other".
+    metrics_max_forces: int = Field(default=64, ge=1, le=10_000)
+    metrics_max_divisions: int = Field(default=1000, ge=1, le=100_000)
+    metrics_max_categories: int = Field(default=64, ge=1, le=10_000)
 
     # An accelerated clock for demonstrations: simulated time runs `clock_rate`
     # times faster than real time from `clock_origin`.

@@ -19,7 +19,7 @@ from typing import Any
 
 from schemas.export import INPUTS, OUTPUTS
 
-CONTRACT_VERSION = "1.1.0"
+CONTRACT_VERSION = "1.2.0"
 """The version of the public event contract (semantic versioning; see the README)."""
 
 DOCUMENT = Path(__file__).resolve().parent.parent / "docs" / "asyncapi.json"

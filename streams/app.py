@@ -26,14 +26,16 @@ from schemas.dead_letters import RejectionKind
 from streams.consumer import SafeSeekTransport, use_transport
 from streams.embedded_broker import use_embedded_broker_consumer
 from streams.gauges import worker_gauges
-from streams.handlers import ClockHandler, CrimeRouter, LedgerSink, WatermarkTicker
+from streams.handlers import LEDGER, ClockHandler, CrimeRouter, LedgerSink, WatermarkTicker
 from streams.inbound import Rejected
+from streams.internal_inbound import readable
 from streams.metrics import Metrics
 from streams.outbound import Stream
 from streams.partitioning import partition_for
 from streams.progress import ConsumerProgress
 from streams.publisher import Publisher
 from streams.recovery import Reannouncer
+from streams.safe_errors import describe, log_failure
 from streams.table_store import TableIncidentStore
 from streams.topology import Topology
 
@@ -149,6 +151,7 @@ def build(
         source=settings.event_source,
         metrics=metrics,
         schema_base=settings.schema_base_url,
+        raw_dead_letters=settings.dead_letter_raw_copy,
     )
     store = TableIncidentStore(table)
     partition_of = lambda key: partition_for(key, topology.partitions)  # noqa: E731
@@ -178,7 +181,7 @@ def build(
     clock_handler.recovery = recovery
     metrics.registry.register(worker_gauges(backlog, progress, topology, clock_handler.clocks))
     metrics.expect_rejections(
-        (topology.incidents, topology.crime_records, topology.links),
+        (topology.incidents, topology.crime_records, topology.links, topology.ledger),
         (k.value for k in RejectionKind),
     )
     status = WorkerStatus()
@@ -186,14 +189,13 @@ def build(
 
     async def guarded(handler: Callable[[Any], Any], event: Any) -> None:
         # A bug must not stop the worker or lose the message: dead-letter it with the cause.
+        # Its class and where it was raised, never its text: that may quote the input.
         try:
             await handler(event)
         except Exception as exc:
-            log.exception("failed to process %s", event.message.tp)
+            log_failure(log, "failed to process %s", event.message.tp, exc=exc)
             await publisher.dead_letter(
-                Rejected(RejectionKind.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}"),
-                event.message,
-                clock.now(),
+                Rejected(RejectionKind.INTERNAL_ERROR, describe(exc)), event.message, clock.now()
             )
 
     @app.agent(app.topic(topology.incidents, topology.links, **_RAW), name="recording-clock")
@@ -208,10 +210,15 @@ def build(
 
     @app.agent(ledger_topic, name="ledger-writer")
     async def ledger_writer(stream: faust.StreamT) -> None:
-        async for values in stream.take(
+        # Events, not values: a message that does not decode is dead-lettered with its offset.
+        async for events in stream.take_events(  # type: ignore[attr-defined]  # not in StreamT
             settings.ledger_batch_size, within=settings.ledger_flush_interval.total_seconds()
         ):
-            await sink.write(values)
+            await sink.write(await readable(LEDGER, events, dead_letter))
+
+    async def dead_letter(rejected: Rejected, message: Any) -> None:
+        log.error("unreadable message on %s: %s", message.topic, rejected.reason)
+        await publisher.dead_letter(rejected, message, clock.now())
 
     @app.timer(settings.tick_interval.total_seconds(), name="watermark-ticker")
     async def watermark_tick() -> None:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from faust.types import TP, EventT, Message
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 
 from monitor.adapters.state_codec import from_record, victim_of_record
 from monitor.application.ledger import (
@@ -40,7 +40,6 @@ from monitor.domain.inputs import (
     links_of,
 )
 from monitor.domain.policy import TimelinessPolicy
-from schemas.dead_letters import RejectionKind
 from schemas.internal import (
     CrimeLinkMessage,
     LedgerCrimeCancelled,
@@ -52,17 +51,19 @@ from schemas.internal import (
     WatermarkMessage,
 )
 from streams.inbound import Rejected, decode_crime_event, decode_incident_event
+from streams.internal_inbound import decode_internal
 from streams.metrics import Metrics
 from streams.partitioning import partition_for
 from streams.progress import ConsumerProgress
 from streams.publisher import Publisher
 from streams.recovery import Reannouncer
+from streams.safe_errors import database_error, database_error_for_log
 from streams.topology import Topology
 
 log = logging.getLogger(__name__)
 
 _LINKS = TypeAdapter(LinksMessage)
-_LEDGER = TypeAdapter(LedgerMessage)
+LEDGER = TypeAdapter(LedgerMessage)
 _TYPE_NAMES = {
     "IncidentReported": "cdi.incident.reported",
     "IncidentUpdated": "cdi.incident.updated",
@@ -147,14 +148,10 @@ class ClockHandler:
 
     async def _from_links(self, message: Message) -> None:
         try:
-            routed = _LINKS.validate_json(message.value or b"")  # a tombstone is unreadable
-        except ValidationError as exc:
-            log.error("unreadable message on %s: %s", message.topic, exc)
-            await self.publisher.dead_letter(
-                Rejected(RejectionKind.INVALID, f"unreadable internal message: {exc}"),
-                message,
-                self.clock.now(),
-            )
+            routed = decode_internal(_LINKS, message.value)
+        except Rejected as rejected:
+            log.error("unreadable message on %s: %s", message.topic, rejected.reason)
+            await self.publisher.dead_letter(rejected, message, self.clock.now())
             return
         match routed:
             case CrimeLinkMessage():
@@ -299,12 +296,12 @@ class LedgerSink:
             self._ledger = self._ledger_factory()
         return self._ledger
 
-    def batch(self, values: Sequence[bytes]) -> LedgerBatch:
+    def batch(self, messages: Sequence[LedgerMessage]) -> LedgerBatch:
         incidents: dict[str, IncidentRow] = {}
         alerts: dict[str, AlertRow] = {}
         crimes: dict[str, CrimeRow] = {}
-        for value in values:
-            match _LEDGER.validate_json(value):
+        for message in messages:
+            match message:
                 case LedgerIncident(state=record):
                     incident_row, alert = incident_rows(from_record(record), self.policy)
                     incidents[incident_row.incident_id] = incident_row
@@ -343,18 +340,18 @@ class LedgerSink:
             crimes=list(crimes.values()),
         )
 
-    async def write(self, values: Sequence[bytes]) -> None:
-        batch = self.batch(values)
+    async def write(self, messages: Sequence[LedgerMessage]) -> None:
+        batch = self.batch(messages)
         delay = 0.5
         while True:
             try:
                 await asyncio.to_thread(self.ledger.write, batch)
             except Exception as exc:
                 self.metrics.ledger_errors.inc()
-                self.last_error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
+                self.last_error = database_error(exc)  # its class: the text may quote a row
                 if self.degraded_since is None:
                     self.degraded_since = time.time()
-                    log.error("ledger write failed, retrying: %s", self.last_error)
+                    log.error("ledger write failed, retrying: %s", database_error_for_log(exc))
                 self.metrics.ledger_degraded.set(1)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)

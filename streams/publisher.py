@@ -34,6 +34,7 @@ class Publisher:
         source: str,
         metrics: Metrics,
         schema_base: str = DEFAULT_SCHEMA_BASE,
+        raw_dead_letters: bool = False,
     ) -> None:
         self.outputs = outputs
         self.links = links
@@ -41,6 +42,7 @@ class Publisher:
         self.source = source
         self.metrics = metrics
         self.schema_base = schema_base
+        self.raw_dead_letters = raw_dead_letters  # copy values byte for byte, victim fields too
 
     async def announce(self, changes: Changes) -> None:
         """Publish the facts, then the changed states for the ledger."""
@@ -118,6 +120,7 @@ class Publisher:
             value=message.value if isinstance(message.value, bytes) else None,
             received_at=received_at,
             schema_base=self.schema_base,
+            raw_copy=self.raw_dead_letters,
         )
         await self.outputs[Stream.DEAD_LETTERS].send(key=out.key.encode(), value=out.value)
         self.metrics.events_rejected.labels(message.topic, rejected.kind.value).inc()
