@@ -29,6 +29,7 @@ from streams.gauges import worker_gauges
 from streams.handlers import LEDGER, ClockHandler, CrimeRouter, LedgerSink, WatermarkTicker
 from streams.inbound import Rejected
 from streams.internal_inbound import readable
+from streams.label_limits import label_caps
 from streams.metrics import Metrics
 from streams.outbound import Stream
 from streams.partitioning import partition_for
@@ -94,7 +95,7 @@ def build(
     ledger_factory: Callable[[], Ledger],
     metrics: Metrics | None = None,
 ) -> Monitor:
-    metrics = metrics or Metrics()
+    metrics = metrics or Metrics(caps=label_caps(settings))
     app = faust.App(
         settings.app_id,
         broker=[
@@ -179,7 +180,9 @@ def build(
     sink = LedgerSink(ledger_factory=ledger_factory, policy=settings.policy, metrics=metrics)
     recovery = Reannouncer(store, settings.policy)
     clock_handler.recovery = recovery
-    metrics.registry.register(worker_gauges(backlog, progress, topology, clock_handler.clocks))
+    metrics.registry.register(
+        worker_gauges(backlog, progress, topology, clock_handler.clocks, metrics.labels)
+    )
     metrics.expect_rejections(
         (topology.incidents, topology.crime_records, topology.links, topology.ledger),
         (k.value for k in RejectionKind),
