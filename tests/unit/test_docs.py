@@ -110,3 +110,10 @@ def test_the_readme_opening_fits_on_one_screen_and_the_reference_is_in_docs() ->
     linked = {(README.parent / link).resolve() for link in relative_links(README)}
     unlinked = {p.name for p in PAGES[1:] if p.resolve() not in linked}
     assert unlinked == set(), "docs pages the README's contents do not link"
+
+
+def test_every_setting_is_in_the_configuration_page() -> None:
+    from monitor.settings import Settings
+
+    page = (ROOT / "docs" / "configuration.md").read_text()
+    assert [f for f in Settings.model_fields if f"`CDI_{f.upper()}`" not in page] == []
