@@ -65,6 +65,11 @@ class SessionStreams:
     def count(self, token_hash: str) -> int:
         return len(self._open.get(token_hash, []))
 
+    def close(self) -> None:
+        """Stop watching (the board is shutting down; its streams end with it)."""
+        if self._watcher is not None:
+            self._watcher.cancel()
+
     def end(self, token_hash: str) -> None:
         """End every stream of this session now."""
         for stream in self._open.get(token_hash, []):
