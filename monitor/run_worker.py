@@ -13,6 +13,7 @@ from monitor.clock import make_clock
 from monitor.kafka_clients import describe as describe_kafka
 from monitor.settings import Settings
 from streams.app import build
+from streams.label_limits import label_caps
 from streams.ledger_writer import ProcessLedgerWriter
 from streams.metrics import Metrics
 from streams.topology import ensure_topics
@@ -28,7 +29,7 @@ def run_worker(settings: Settings, *, migrate: bool = False) -> int:
     check_at_head(engine)
     topology = ensure_topics(settings)
     clock = make_clock(settings.clock_rate, settings.clock_origin)
-    metrics = Metrics()
+    metrics = Metrics(caps=label_caps(settings))
     # The audit's figures are read from the database here; the ledger is written by a
     # process of its own (streams.ledger_writer).
     metrics.registry.register(

@@ -41,7 +41,7 @@ TopicName = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-
 
 
 class Settings(BaseSettings):
-    """Everything an operator can set. See the README's configuration table."""
+    """Everything an operator can set. See docs/configuration.md."""
 
     model_config = SettingsConfigDict(env_prefix="CDI_", frozen=True, extra="ignore")
 
@@ -113,6 +113,17 @@ class Settings(BaseSettings):
     broker_session_timeout: Duration = timedelta(seconds=10)
     broker_rebalance_timeout: Duration = timedelta(seconds=10)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    dead_letter_raw_copy: bool = Field(
+        default=False,
+        description="Copy rejected values into dead letters byte for byte, victim fields "
+        "included; by default every victim_* field is replaced by [redacted]",
+    )
+
+    # Label values from input are capped per label, so a producer cannot create
+    # unbounded Prometheus series; the rest are counted under "other".
+    metrics_max_forces: int = Field(default=64, ge=1, le=10_000)
+    metrics_max_divisions: int = Field(default=1000, ge=1, le=100_000)
+    metrics_max_categories: int = Field(default=64, ge=1, le=10_000)
 
     # The internal audit: how often a worker reads the audit figures it exports.
     audit_metrics_refresh: Duration = Field(
@@ -125,7 +136,7 @@ class Settings(BaseSettings):
     clock_rate: float = Field(default=1.0, gt=0)
     clock_origin: AwareDatetime | None = None
 
-    # The live board (`cdi-monitor board`). See the README's "Live board" section.
+    # The live board (`cdi-monitor board`). See docs/board.md.
     board_host: str = "127.0.0.1"
     board_port: int = Field(default=8080, ge=1, le=65535)
     board_secure_cookies: bool = Field(

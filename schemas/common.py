@@ -32,22 +32,25 @@ def _rfc3339_text(value: Any) -> Any:
         raise ValueError("a timestamp must be an RFC 3339 string such as 2024-05-01T09:30:00Z")
     match = _RFC3339.match(value)
     if match is None:
+        # The messages never quote the value: they reach logs and dead letters.
         raise ValueError(
-            f"{value[:40]!r} is not an RFC 3339 timestamp with an offset "
+            "not an RFC 3339 timestamp with an offset "
             "(expected e.g. 2024-05-01T09:30:00Z or 2024-05-01T10:30:00+01:00)"
         )
     day, clock, fraction, offset = match.groups()
     # Python keeps microseconds: finer fractions are truncated, not rounded.
     micros = (fraction or "").ljust(6, "0")[:6]
     offset = "+00:00" if offset in ("Z", "z") else offset
+    text = f"{day}T{clock}.{micros}{offset}"
     try:
-        moment = datetime.fromisoformat(f"{day}T{clock}.{micros}{offset}")
+        moment = datetime.fromisoformat(text)
     except ValueError as exc:
-        raise ValueError(f"{value[:40]!r} is not a valid date and time: {exc}") from None
+        # Python names the field out of range ("day is out of range for month"); should
+        # its message ever quote the text, say less rather than echo it.
+        detail = "a field is out of range" if day in str(exc) else str(exc)
+        raise ValueError(f"not a valid date and time: {detail}") from None
     if not _EARLIEST_YEAR <= moment.year <= _LATEST_YEAR:
-        raise ValueError(
-            f"{value[:40]!r} is out of range: years {_EARLIEST_YEAR} to {_LATEST_YEAR} are accepted"
-        )
+        raise ValueError(f"out of range: years {_EARLIEST_YEAR} to {_LATEST_YEAR} are accepted")
     return moment
 
 

@@ -21,6 +21,14 @@ class RejectionKind(StrEnum):
     INTERNAL_ERROR = "internal_error"
 
 
+class ValueRedaction(StrEnum):
+    """What the dead letter's copy of the value is (see ``value_redaction``)."""
+
+    NONE = "none"
+    VICTIM_FIELDS = "victim_fields"
+    WITHHELD = "withheld"
+
+
 class FieldError(OutputData):
     location: str = Field(description="Where in the event, e.g. data.reported_at")
     message: str
@@ -38,7 +46,17 @@ class InputRejectedData(OutputData):
     event_type: str | None = None
     key_base64: str | None = Field(default=None, description="The original Kafka key")
     value_base64: str = Field(
-        description="The original Kafka value, byte for byte (its first 512 KiB if larger)"
+        description="The original Kafka value, byte for byte unless value_redaction says "
+        "otherwise (its first 512 KiB if larger)"
+    )
+    value_redaction: ValueRedaction = Field(
+        default=ValueRedaction.NONE,
+        description="none: value_base64 is the original value byte for byte. victim_fields: "
+        'every field named victim... (at any depth) is replaced by "[redacted]", so the copy '
+        "is not byte for byte; victims' details are published only on the referral topic. "
+        "withheld: the value was not JSON and mentions a victim in a way that cannot be "
+        "redacted, so no copy is kept (value_base64 is empty). Operators may ask for "
+        "byte-for-byte copies with CDI_DEAD_LETTER_RAW_COPY=true. Optional; added in contract 1.2",
     )
     value_size_bytes: int | None = Field(
         default=None, description="Size of the original value in bytes"

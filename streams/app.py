@@ -33,6 +33,7 @@ from streams.consumer import SafeSeekTransport, use_transport
 from streams.embedded_broker import use_embedded_broker_consumer
 from streams.faust_tuning import QuietMonitor, RawSchema
 from streams.gauges import worker_gauges
+from streams.label_limits import label_caps
 from streams.ledger_sink import LedgerSink
 from streams.ledger_writer import LedgerWriter
 from streams.metrics import Metrics
@@ -103,7 +104,7 @@ def build(
 ) -> Monitor:
     """The worker. ``ledger`` writes the ledger topic's rows; ``send`` (default: Faust's
     producer) is where every record goes."""
-    metrics = metrics or Metrics()
+    metrics = metrics or Metrics(caps=label_caps(settings))
     app = faust_app(settings, topology)
     progress = ConsumerProgress(app)
     send = send or producer_send(app)
@@ -116,6 +117,7 @@ def build(
             source=settings.event_source,
             metrics=metrics,
             schema_base=settings.schema_base_url,
+            raw_dead_letters=settings.dead_letter_raw_copy,
         )
 
     table = TableIncidentStore(
@@ -151,7 +153,9 @@ def build(
     monitor = Monitor(
         app, settings, topology, metrics, progress, clock_handler, sink, CatchUp(progress, topology)
     )
-    metrics.registry.register(worker_gauges(backlog, progress, topology, clock_handler.clocks))
+    metrics.registry.register(
+        worker_gauges(backlog, progress, topology, clock_handler.clocks, metrics.labels)
+    )
     metrics.expect_rejections(
         (topology.incidents, topology.crime_records, topology.links, topology.ledger),
         (k.value for k in RejectionKind),

@@ -55,6 +55,7 @@ from streams.metrics import Metrics
 from streams.partitioning import partition_for
 from streams.progress import ConsumerProgress
 from streams.publisher import Publisher
+from streams.safe_errors import describe, log_failure
 from streams.table_store import TableIncidentStore
 from streams.topology import Topology
 
@@ -134,14 +135,12 @@ class ClockHandler:
             try:
                 self._handle(message, batch)
             except Exception as exc:
-                # A bug must not stop the worker or lose the message: dead-letter it with the cause.
-                log.exception("failed to process %s", message.tp)
-                batch.dead_letters.append(
-                    (
-                        Rejected(RejectionKind.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}"),
-                        message,
-                    )
-                )
+                # A bug must not stop the worker or lose the message: dead-letter it with the
+                # cause, told by its class and where it was raised, never by its text (that
+                # may quote the input).
+                log_failure(log, "failed to process %s", message.tp, exc=exc)
+                reason = Rejected(RejectionKind.INTERNAL_ERROR, describe(exc))
+                batch.dead_letters.append((reason, message))
         await self._finish(batch)
 
     def now(self, partition: int) -> datetime | None:

@@ -136,19 +136,27 @@ def examples(calendar: WorkingDayCalendar, schema_base: str) -> dict[str, dict[s
     dead = encode_dead_letter(
         Rejected(
             RejectionKind.INVALID,
-            "invalid cdi.incident.reported: data.reported_at: '2024-05-13T10:00:00' is not "
-            "an RFC 3339 timestamp with an offset",
-            errors=[("data.reported_at", "not an RFC 3339 timestamp with an offset")],
-            event_id="storm-7f3a91-9",
-            event_type="cdi.incident.reported",
+            "invalid cdi.crime.recorded: data.recorded_at: not an RFC 3339 timestamp with an "
+            "offset (expected e.g. 2024-05-01T09:30:00Z or 2024-05-01T10:30:00+01:00)",
+            errors=[
+                (
+                    "data.recorded_at",
+                    "not an RFC 3339 timestamp with an offset "
+                    "(expected e.g. 2024-05-01T09:30:00Z or 2024-05-01T10:30:00+01:00)",
+                )
+            ],
+            event_id="niche-cr-012346",
+            event_type="cdi.crime.recorded",
         ),
         source=SOURCE,
-        topic="incidents",
+        topic="crime-records",
         partition=3,
         offset=1024,
         timestamp=T0.timestamp(),
         key=b"LP-20240513-0177",
-        value=b'{"specversion":"1.0","type":"cdi.incident.reported","...":"..."}',
+        value=b'{"specversion":"1.0","type":"cdi.crime.recorded","id":"niche-cr-012346",'
+        b'"data":{"crime_id":"CR/012346/24","recorded_at":"2024-05-13T12:00:00",'
+        b'"victim_ref":"V-7F3A92"}}',
         received_at=T0 + H,
         schema_base=schema_base,
     )

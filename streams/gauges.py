@@ -13,17 +13,20 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
+from typing import Any, TypeVar
 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from monitor.application.backlog import Backlog, BacklogIndex
 from monitor.application.watermarks import PartitionClock
+from streams.label_limits import LabelLimits
 from streams.progress import ConsumerProgress
 from streams.topology import Topology
 
 PartitionClocks = Callable[[], Mapping[int, datetime | None]]
 Lags = Callable[[], list[tuple[str, int, int]]]
+V = TypeVar("V")
 
 
 class LiveGauges(Collector):
@@ -35,7 +38,9 @@ class LiveGauges(Collector):
         *,
         refresh_seconds: float = 5.0,
         monotonic: Callable[[], float] = time.monotonic,
+        labels: LabelLimits | None = None,
     ) -> None:
+        self.labels = labels  # caps the label values taken from input, as the counters do
         self.index = index
         self.clocks = clocks
         self.lags = lags
@@ -68,16 +73,16 @@ class LiveGauges(Collector):
             "Crime-related incidents past their recording deadline by the partition's clock",
             labels=labels,
         )
-        for key, counts in sorted(backlog.counts.items()):
-            awaiting.add_metric(list(key), counts.awaiting)
-            overdue.add_metric(list(key), counts.overdue)
+        for key, gathered in sorted(self._shown(backlog.counts).items()):
+            awaiting.add_metric(list(key), sum(c.awaiting for c in gathered))
+            overdue.add_metric(list(key), sum(c.overdue for c in gathered))
         oldest = GaugeMetricFamily(
             "cdi_oldest_unrecorded_incident_age_seconds",
             "Age of the oldest crime-related incident awaiting recording, by the partition's clock",
             labels=["force", "division"],
         )
-        for place, age in sorted(backlog.oldest_age_seconds.items()):
-            oldest.add_metric(list(place), age)
+        for place, ages in sorted(self._shown(backlog.oldest_age_seconds).items()):
+            oldest.add_metric(list(place), max(ages))
         yield awaiting
         yield overdue
         yield oldest
@@ -100,12 +105,18 @@ class LiveGauges(Collector):
             lag.add_metric([topic, str(partition)], messages)
         yield lag
 
+    def _shown(self, by_place: Mapping[Any, V]) -> dict[tuple[str, ...], list[V]]:
+        if self.labels is None:
+            return {place: [value] for place, value in by_place.items()}
+        return self.labels.fold(by_place.items())
+
 
 def worker_gauges(
     index: BacklogIndex,
     progress: ConsumerProgress,
     topology: Topology,
     clocks: Mapping[int, PartitionClock],
+    labels: LabelLimits | None = None,
 ) -> LiveGauges:
     """The live gauges of one worker: its owned clock partitions and the topics it reads."""
 
@@ -126,4 +137,4 @@ def worker_gauges(
                     found.append((topic, tp.partition, messages))
         return found
 
-    return LiveGauges(index, partition_clocks, lags)
+    return LiveGauges(index, partition_clocks, lags, labels=labels)

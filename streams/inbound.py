@@ -25,6 +25,7 @@ from schemas import crimes as crime_wire
 from schemas import incidents as incident_wire
 from schemas.dead_letters import RejectionKind
 from schemas.event_types import EventType
+from streams.safe_errors import SafeToShow
 
 _INCIDENTS = TypeAdapter(incident_wire.IncidentEvent)
 _CRIMES = TypeAdapter(crime_wire.CrimeEvent)
@@ -46,8 +47,11 @@ _MAX_ERRORS = 20
 
 
 @dataclass
-class Rejected(Exception):
-    """An input that cannot be accepted, with everything a dead letter needs."""
+class Rejected(SafeToShow, Exception):
+    """An input that cannot be accepted, with everything a dead letter needs.
+
+    Its reason and errors quote no input: they go to logs and dead letters.
+    """
 
     kind: RejectionKind
     reason: str
@@ -135,7 +139,7 @@ def _validate(adapter: TypeAdapter, raw: bytes | None, max_bytes: int, topic: st
 
 
 def _classify(exc: ValidationError, raw: bytes, topic: str) -> Rejected:
-    first = exc.errors(include_url=False)[0]
+    first = exc.errors(include_url=False, include_input=False)[0]
     if first["type"] == "json_invalid":
         detail = first.get("ctx", {}).get("error", first["msg"])
         return Rejected(RejectionKind.NOT_JSON, f"the value is not valid JSON: {detail}")
@@ -159,7 +163,7 @@ def _explain(
     exc: ValidationError, topic: str, event_id: str | None, event_type: str | None
 ) -> Rejected:
     errors = []
-    for error in exc.errors(include_url=False):
+    for error in exc.errors(include_url=False, include_input=False):
         kind = error["type"]
         if kind == "union_tag_invalid":
             return Rejected(

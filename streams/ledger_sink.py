@@ -24,6 +24,7 @@ from streams.inbound import Rejected
 from streams.ledger_writer import LedgerWriteFailed, LedgerWriter
 from streams.metrics import Metrics
 from streams.publisher import Publisher
+from streams.safe_errors import database_error, database_error_for_log
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ class LedgerSink:
         self.clock = clock
         self.degraded_since: float | None = None
         self.last_error: str | None = None
-        """The class of the last database error (its text may quote data: it goes to the log)."""
+        """The class (and SQLSTATE) of the last database error; its text may quote a row."""
 
     async def write(self, messages: Sequence[Message]) -> None:
         values = [message.value or b"" for message in messages]
@@ -48,11 +49,14 @@ class LedgerSink:
                 written = await self.writer.write(values)
             except Exception as exc:
                 self.metrics.ledger_errors.inc()
-                error = exc.error if isinstance(exc, LedgerWriteFailed) else type(exc).__name__
-                self.last_error = error
+                # Its class (and SQLSTATE), never its text: that may quote a row.
+                if isinstance(exc, LedgerWriteFailed):
+                    self.last_error, detail = exc.error, exc.detail
+                else:
+                    self.last_error, detail = database_error(exc), database_error_for_log(exc)
                 if self.degraded_since is None:
                     self.degraded_since = time.time()
-                    log.error("ledger write failed, retrying: %s", exc)
+                    log.error("ledger write failed, retrying: %s", detail)
                 self.metrics.ledger_degraded.set(1)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)

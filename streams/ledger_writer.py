@@ -37,14 +37,17 @@ from monitor.domain.incident import IncidentState, join
 from monitor.domain.policy import TimelinessPolicy
 from monitor.settings import Settings
 from streams.messages import DecodeError, decode_ledger
+from streams.safe_errors import database_error, database_error_for_log
 
 
 class LedgerWriteFailed(Exception):
-    """The database did not take a batch; ``error`` is the class of the error that said so.
+    """The database did not take a batch: ``error`` for ``/health``, ``detail`` for the log.
 
     Raised in the writer's process in place of the database driver's own
-    error, which may not survive the trip between processes; its message is
-    kept for the log, never for ``/health``.
+    error, which may not survive the trip between processes, and told as
+    ``streams.safe_errors`` tells database errors: by class and SQLSTATE (the
+    text may quote a row), with the first line of a connection failure's text
+    in ``detail``.
     """
 
     def __init__(self, error: str, detail: str) -> None:
@@ -53,7 +56,7 @@ class LedgerWriteFailed(Exception):
         self.detail = detail
 
     def __str__(self) -> str:
-        return f"{self.error}: {self.detail}"
+        return self.detail
 
 
 @dataclass(frozen=True)
@@ -142,8 +145,7 @@ def _write_in_process(values: list[bytes]) -> Written:
     try:
         return write_messages(ledger, policy, values)
     except Exception as exc:
-        detail = str(exc).splitlines()[0][:300] if str(exc) else ""
-        raise LedgerWriteFailed(type(exc).__name__, detail) from None
+        raise LedgerWriteFailed(database_error(exc), database_error_for_log(exc)) from None
 
 
 class ProcessLedgerWriter:

@@ -1,6 +1,8 @@
 """Prometheus metrics the worker exports, in base units (seconds, ``_total``).
 
-Labels are bounded sets (force, category, division, kind): never an incident.
+Labels are bounded sets (force, category, division, kind): never an incident. The
+values of force, category and division come from input and are capped per label
+(``streams/label_limits.py``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from monitor.domain.referral import (
     ReferralWindowMissed,
     ReferralWithheld,
 )
+from streams.label_limits import LabelCaps, LabelLimits
 
 # Minutes to a week and more; 72,000 s is the default warning point (20 h) and
 # 86,400 s the 24-hour target, so "recorded within 24 h" is one bucket read.
@@ -49,9 +52,13 @@ DELAY_BUCKETS = (
 
 
 class Metrics:
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+    def __init__(
+        self, registry: CollectorRegistry | None = None, caps: LabelCaps | None = None
+    ) -> None:
         self.registry = registry or CollectorRegistry()
         r = self.registry
+        # force, category and division come from input: capped (streams/label_limits.py).
+        self.labels = LabelLimits(r, caps)
         self.events_consumed = Counter(
             "cdi_events_consumed", "Input events consumed", ["topic", "type"], registry=r
         )
@@ -161,32 +168,33 @@ class Metrics:
         )
 
     def count_fact(self, fact: Fact) -> None:
+        force, place = self.labels.force, self.labels.place
         match fact:
             case RecordingMeasured(report=report, measurement=m):
-                division = report.division or "unknown"
-                self.recording_delay.labels(report.force, report.category, division).observe(
-                    m.elapsed_seconds
-                )
+                where = place(report.force, report.category, report.division or "unknown")
+                self.recording_delay.labels(*where).observe(m.elapsed_seconds)
                 outcome = "within_target" if m.within_target else "late"
-                self.recordings.labels(report.force, report.category, division, outcome).inc()
+                self.recordings.labels(*where, outcome).inc()
                 if m.recorded_before_report:
-                    self.recorded_before_report.labels(report.force).inc()
+                    self.recorded_before_report.labels(force(report.force)).inc()
             case AlertRaised(kind=kind, report=report):
-                division = report.division or "unknown"
-                self.alerts_raised.labels(kind.value, report.force, report.category, division).inc()
+                where = place(report.force, report.category, report.division or "unknown")
+                self.alerts_raised.labels(kind.value, *where).inc()
             case AlertResolved(resolution=resolution, late=late):
                 self.alerts_resolved.labels(resolution.value, str(late).lower()).inc()
             case ClosedWithoutCrime(report=report, closure=closure):
-                self.closed_without_crime.labels(report.force, closure.closing_code.value).inc()
+                self.closed_without_crime.labels(
+                    force(report.force), closure.closing_code.value
+                ).inc()
             case ReferralDue(referral=referral):
-                self.referrals_due.labels(referral.report.force).inc()
+                self.referrals_due.labels(force(referral.report.force)).inc()
             case ReferralWithheld(referral=referral):
                 reason = referral.withheld.value if referral.withheld else "unknown"
-                self.referrals_withheld.labels(referral.report.force, reason).inc()
+                self.referrals_withheld.labels(force(referral.report.force), reason).inc()
             case ReferralAtRisk(referral=referral):
-                self.referrals_at_risk.labels(referral.report.force).inc()
+                self.referrals_at_risk.labels(force(referral.report.force)).inc()
             case ReferralWindowMissed(referral=referral):
-                self.referrals_window_missed.labels(referral.report.force).inc()
+                self.referrals_window_missed.labels(force(referral.report.force)).inc()
 
     def expect_rejections(self, topics: Iterable[str], reasons: Iterable[str]) -> None:
         """Export every (topic, reason) of ``cdi_events_rejected_total`` at 0 from the start.

@@ -35,6 +35,7 @@ from schemas import alerts, dead_letters, outcomes, referrals
 from schemas.envelope import DEFAULT_SCHEMA_BASE, CloudEvent, dataschema_for
 from schemas.incidents import Channel, ClosingCode
 from streams.inbound import Rejected
+from streams.redaction import dead_letter_copy
 
 # A dead letter copies the rejected value; base64 makes it a third larger. Copy at
 # most 512 KiB (683 KiB encoded) so a dead letter fits Kafka's default 1 MB
@@ -210,9 +211,16 @@ def encode_dead_letter(
     value: bytes | None,
     received_at: datetime,
     schema_base: str = DEFAULT_SCHEMA_BASE,
+    raw_copy: bool = False,
 ) -> Outgoing:
-    """The dead letter for one rejected input: the original bytes, where they came from, and why."""
+    """The dead letter for one rejected input: its value, where it came from, and why.
+
+    The value is copied with its victim fields redacted (``streams.redaction``)
+    unless ``raw_copy`` asks for the original bytes.
+    """
     kind = "cdi.input.rejected"
+    size = len(value or b"")
+    copy, redaction = dead_letter_copy(value or b"", raw_copy=raw_copy)
     event = dead_letters.InputRejected(
         **_envelope(
             source,
@@ -235,9 +243,10 @@ def encode_dead_letter(
             event_id=rejected.event_id,
             event_type=rejected.event_type,
             key_base64=None if key is None else base64.b64encode(key[:_KEY_COPY_BYTES]).decode(),
-            value_base64=base64.b64encode((value or b"")[:DEAD_LETTER_COPY_BYTES]).decode(),
-            value_size_bytes=len(value or b""),
-            value_truncated=len(value or b"") > DEAD_LETTER_COPY_BYTES,
+            value_base64=base64.b64encode(copy[:DEAD_LETTER_COPY_BYTES]).decode(),
+            value_redaction=redaction,
+            value_size_bytes=size,
+            value_truncated=len(copy) > DEAD_LETTER_COPY_BYTES,
         ),
     )
     return Outgoing(Stream.DEAD_LETTERS, f"{topic}/{partition}", _dump(event), kind)

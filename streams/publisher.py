@@ -47,8 +47,10 @@ class Publisher:
         source: str,
         metrics: Metrics,
         schema_base: str = DEFAULT_SCHEMA_BASE,
+        raw_dead_letters: bool = False,
     ) -> None:
         self._send = send
+        self.raw_dead_letters = raw_dead_letters  # copy values byte for byte, victim fields too
         self.topology = topology
         self.source = source
         self.metrics = metrics
@@ -107,6 +109,7 @@ class Publisher:
             value=message.value if isinstance(message.value, bytes) else None,
             received_at=received_at,
             schema_base=self.schema_base,
+            raw_copy=self.raw_dead_letters,
         )
         await self.send(self._topics[Stream.DEAD_LETTERS], out.value, key=out.key.encode())
         self.metrics.events_rejected.labels(message.topic, rejected.kind.value).inc()

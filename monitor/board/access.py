@@ -27,6 +27,7 @@ from monitor.board.context import (
     json_response,
 )
 from monitor.board.security import may
+from monitor.board.throttle import Throttled
 
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 _PUBLIC = {"/login", "/api/login"}
@@ -62,16 +63,49 @@ def _session_cookie(response: web.StreamResponse, board: Board, token: str) -> N
     )
 
 
-def _sso_name(request: web.Request, board: Board) -> str | None:
-    """The user named by the trusted proxy's header, when configured and sent by that proxy."""
-    header = board.settings.board_sso_header
-    if not header or header not in request.headers or request.remote is None:
-        return None
+def _from_trusted_proxy(request: web.Request, board: Board) -> bool:
+    """Whether the peer is one of ``CDI_BOARD_TRUSTED_PROXIES``."""
+    if request.remote is None:
+        return False
     try:
         address = ipaddress.ip_address(request.remote)
     except ValueError:
+        return False
+    return any(address in network for network in board.trusted_proxies)
+
+
+def client_address(request: web.Request, board: Board) -> str:
+    """The caller's address: the peer's, or behind a trusted proxy, what it forwarded.
+
+    ``X-Forwarded-For`` is read only from a trusted proxy (anyone can send it),
+    from the right: each proxy appends the address it was called from, so the
+    right-most address that is not itself a trusted proxy is the client.
+    """
+    peer = request.remote or "unknown"
+    if not _from_trusted_proxy(request, board):
+        return peer
+    hops = [
+        hop.strip()
+        for line in request.headers.getall("X-Forwarded-For", [])
+        for hop in line.split(",")
+        if hop.strip()
+    ]
+    for hop in reversed(hops):
+        try:
+            address = ipaddress.ip_address(hop)
+        except ValueError:
+            return peer  # a garbled header: believe nothing beyond the proxy
+        if not any(address in network for network in board.trusted_proxies):
+            return str(address)
+    return hops[0] if hops else peer
+
+
+def _sso_name(request: web.Request, board: Board) -> str | None:
+    """The user named by the trusted proxy's header, when configured and sent by that proxy."""
+    header = board.settings.board_sso_header
+    if not header or header not in request.headers:
         return None
-    if not any(address in network for network in board.trusted_proxies):
+    if not _from_trusted_proxy(request, board):
         return None  # anyone else sending the header is ignored
     return request.headers[header].strip()
 
@@ -156,22 +190,24 @@ async def login(request: web.Request) -> web.StreamResponse:
     if not isinstance(username, str) or not isinstance(password, str):
         raise api_error(400, "username and password are required")
     username = username.strip()[:64]
-    keys = (f"ip:{request.remote}", f"user:{username.lower()}")
-    wait = board.throttle.retry_after(*keys)
-    if wait > 0:
+    address = client_address(request, board)
+    # Counted before the password is checked: simultaneous guesses cannot all get in.
+    try:
+        attempt = board.throttle.admit(address, username)
+    except Throttled as throttled:
+        wait = throttled.retry_after
         refused = api_error(429, f"too many failed sign-ins: try again in {wait:.0f} s")
         refused.headers["Retry-After"] = str(int(wait) + 1)
-        raise refused
+        raise refused from None
     known = await asyncio.to_thread(board.store.password_hash, username)
     ok = await asyncio.to_thread(security.verify_password, known[1] if known else None, password)
     now = board.wall.now()
     if not ok or known is None:
-        board.throttle.failed(*keys)
         await asyncio.to_thread(
-            board.store.audit, username or "?", "sign_in_refused", None, {"ip": request.remote}, now
+            board.store.audit, username or "?", "sign_in_refused", None, {"ip": address}, now
         )
         raise api_error(401, "unknown username or wrong password")
-    board.throttle.succeeded(*keys)
+    attempt.succeeded()
     token = security.new_token()
     await asyncio.to_thread(
         board.store.start_session,
@@ -189,6 +225,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
     board = request.app[BOARD]
     caller: Caller = request[CALLER]
     await asyncio.to_thread(board.store.end_session, caller.token, now=board.wall.now())
+    board.streams.end(security.token_hash(caller.token))
     response = json_response({"signed_out": True})
     response.del_cookie(COOKIE, path="/")
     return response

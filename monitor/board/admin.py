@@ -14,7 +14,7 @@ from monitor.board.context import (
     json_response,
     require_role,
 )
-from monitor.board.store import NoSuchUser, UserExists
+from monitor.board.store import LastAdmin, NoSuchUser, UserExists
 
 # --- users (admin) ---
 
@@ -42,8 +42,8 @@ async def add_user(request: web.Request) -> web.StreamResponse:
         user = await asyncio.to_thread(
             board.store.add_user, name, role, hashed, actor=caller.username, now=board.wall.now()
         )
-    except UserExists as exc:
-        raise api_error(409, str(exc)) from None
+    except UserExists:
+        raise api_error(409, "that user already exists") from None
     return json_response(user.__dict__, status=201)
 
 
@@ -60,8 +60,10 @@ async def set_role(request: web.Request) -> web.StreamResponse:
         await asyncio.to_thread(
             board.store.set_role, name, role, actor=caller.username, now=board.wall.now()
         )
-    except NoSuchUser as exc:
-        raise api_error(404, str(exc)) from None
+    except NoSuchUser:
+        raise api_error(404, "no such user") from None
+    except LastAdmin as exc:
+        raise api_error(409, str(exc)) from None
     return json_response({"username": name, "role": role})
 
 
@@ -75,6 +77,8 @@ async def remove_user(request: web.Request) -> web.StreamResponse:
         await asyncio.to_thread(
             board.store.remove_user, name, actor=caller.username, now=board.wall.now()
         )
-    except NoSuchUser as exc:
-        raise api_error(404, str(exc)) from None
+    except NoSuchUser:
+        raise api_error(404, "no such user") from None
+    except LastAdmin as exc:
+        raise api_error(409, str(exc)) from None
     return json_response({"removed": name})

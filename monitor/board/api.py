@@ -22,11 +22,12 @@ from monitor.board.context import (
 )
 from monitor.board.figures import daily_figures, figures_json
 from monitor.board.handling import Action, InvalidAction, parse_action_request
+from monitor.board.security import token_hash
+from monitor.board.streams import TooManyStreams
 from monitor.board.view import Filters, snapshot
 
 PUSH_AT_MOST_EVERY_S = 0.3  # under load, one snapshot per 0.3 s per browser, never a backlog
 HEARTBEAT_S = 15.0
-RECHECK_SESSION_S = 30.0
 _INCIDENT_ID = re.compile(r"^[^\x00-\x1f\x7f]{1,64}$")
 
 # --- the board ---
@@ -70,34 +71,42 @@ async def events(request: web.Request) -> web.StreamResponse:
 
     A browser that loses the stream (a restart, a network blip) reconnects on
     its own after ``retry`` and gets a fresh snapshot first, so it catches up.
+    The stream ends with a ``signed_out`` event within 2 s of its session ending,
+    and a session may hold only a few streams (``monitor.board.streams``).
     """
     board = request.app[BOARD]
     caller: Caller = request[CALLER]
     filters = _filters(request)
+
+    async def live(token_hashes: set[str]) -> set[str]:
+        now = board.wall.now()
+        return await asyncio.to_thread(board.store.live_sessions, token_hashes, now=now)
+
+    try:
+        with board.streams.open(token_hash(caller.token), live) as stream:
+            return await _push(request, board, filters, stream.ended)
+    except TooManyStreams as exc:
+        raise api_error(429, f"too many open event streams: {exc}") from None
+
+
+async def _push(
+    request: web.Request, board: Board, filters: Filters, ended: asyncio.Event
+) -> web.StreamResponse:
+    """Write the board and the figures whenever they change, until the session ends."""
     response = web.StreamResponse(
         headers={"Content-Type": "text/event-stream", "X-Accel-Buffering": "no"}
     )
     await response.prepare(request)
-    loop = asyncio.get_running_loop()
     try:
         await response.write(b"retry: 1000\n\n")
-        checked = loop.time()
-        while not board.changes.closing.is_set():
+        while not board.changes.closing.is_set() and not ended.is_set():
             seen = board.changes.version
             await response.write(_event("board", _board_json(board, filters)))
             await response.write(_event("figures", _figures(board)))
             await asyncio.sleep(PUSH_AT_MOST_EVERY_S)
-            await board.changes.wait(seen, timeout=HEARTBEAT_S)
-            if loop.time() - checked > RECHECK_SESSION_S:
-                checked = loop.time()
-                if (
-                    await asyncio.to_thread(
-                        board.store.session_user, caller.token, now=board.wall.now()
-                    )
-                    is None
-                ):
-                    await response.write(_event("signed_out", {}))
-                    break
+            await board.changes.wait(seen, timeout=HEARTBEAT_S, also=ended)
+        if ended.is_set():
+            await response.write(_event("signed_out", {}))
     except (ConnectionResetError, asyncio.CancelledError):
         pass
     return response
@@ -118,7 +127,7 @@ async def history(request: web.Request) -> web.StreamResponse:
     line = board.view.alerts.get(incident_id)
     measured = board.view.measured.get(incident_id)
     if ledger is None and line is None and measured is None:
-        raise api_error(404, f"no incident {incident_id} on the board or in the ledger")
+        raise api_error(404, "no such incident on the board or in the ledger")
     actions = await asyncio.to_thread(board.store.actions_for, incident_id)
     report = line.report if line is not None else measured.report if measured else None
     return json_response(
@@ -165,7 +174,7 @@ async def act(request: web.Request) -> web.StreamResponse:
     if line is None:
         ledger = await asyncio.to_thread(board.store.ledger_history, incident_id)
         if ledger is None:
-            raise api_error(404, f"no incident {incident_id} on the board or in the ledger")
+            raise api_error(404, "no such incident on the board or in the ledger")
         alert_id = ledger["alerts"][0]["alert_id"] if ledger["alerts"] else None
     stored = await asyncio.to_thread(
         board.store.record_action,

@@ -14,8 +14,10 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from monitor.board.security import Role, SignInThrottle, may
+from monitor.board.security import Role, may
 from monitor.board.store import BoardStore
+from monitor.board.streams import SessionStreams
+from monitor.board.throttle import SignInThrottle
 from monitor.board.view import BoardView
 from monitor.clock import Clock, SystemClock
 from monitor.settings import Settings
@@ -40,13 +42,16 @@ class Changes:
         self._event.set()
         self._event = asyncio.Event()
 
-    async def wait(self, seen: int, timeout: float) -> None:
-        if self.version != seen or self.closing.is_set():
+    async def wait(self, seen: int, timeout: float, also: asyncio.Event | None = None) -> None:
+        """Until the board changes after version ``seen``, closes, ``also`` is set, or timeout."""
+        if self.version != seen or self.closing.is_set() or (also is not None and also.is_set()):
             return
         waiters = {
             asyncio.ensure_future(self._event.wait()),
             asyncio.ensure_future(self.closing.wait()),
         }
+        if also is not None:
+            waiters.add(asyncio.ensure_future(also.wait()))
         _, pending = await asyncio.wait(waiters, timeout=timeout, return_when="FIRST_COMPLETED")
         for task in pending:
             task.cancel()
@@ -66,6 +71,7 @@ class Board:
     wall: Clock = field(default_factory=SystemClock)  # real time: sessions and the audit trail
     changes: Changes = field(default_factory=Changes)
     throttle: SignInThrottle = field(default_factory=SignInThrottle)
+    streams: SessionStreams = field(default_factory=SessionStreams)
     poll_actions: Callable[[], Awaitable[None]] | None = None
     feed_connected: Callable[[], bool] = lambda: True
 
@@ -132,3 +138,5 @@ async def json_body(request: web.Request) -> Any:
         return await request.json()
     except ValueError:
         raise api_error(400, "the body is not valid JSON") from None
+    except RecursionError:  # json.loads gives up on deeply nested arrays and objects
+        raise api_error(400, "the body is nested too deeply") from None

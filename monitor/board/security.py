@@ -1,4 +1,4 @@
-"""Roles, password hashes, session and CSRF tokens, and sign-in throttling.
+"""Roles, password hashes, session and CSRF tokens (sign-in throttling: ``throttle.py``).
 
 - Passwords are kept only as argon2id hashes (``argon2-cffi``'s defaults,
   which follow RFC 9106's second recommended option).
@@ -16,8 +16,6 @@ import hashlib
 import hmac
 import re
 import secrets
-import time
-from collections import defaultdict, deque
 from typing import Literal, get_args
 
 from argon2 import PasswordHasher
@@ -107,40 +105,3 @@ def csrf_valid(session_token: str, presented: str | None) -> bool:
 def new_password() -> str:
     """A generated password for a demo or a first admin: 20 URL-safe characters."""
     return secrets.token_urlsafe(15)
-
-
-class SignInThrottle:
-    """At most ``limit`` failed sign-ins per ``window_s`` seconds per address and per username.
-
-    In memory, per board process: it slows guessing; strong hashes do the rest.
-    """
-
-    def __init__(self, limit: int = 5, window_s: float = 300.0) -> None:
-        self.limit = limit
-        self.window_s = window_s
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        failures = self._failures[key]
-        while failures and failures[0] <= now - self.window_s:
-            failures.popleft()
-        return failures
-
-    def retry_after(self, *keys: str, now: float | None = None) -> float:
-        """Seconds to wait before another attempt is heard; 0 when one may be made now."""
-        now = time.monotonic() if now is None else now
-        waits = [
-            failures[0] + self.window_s - now
-            for failures in (self._recent(k, now) for k in keys)
-            if len(failures) >= self.limit
-        ]
-        return max(waits, default=0.0)
-
-    def failed(self, *keys: str, now: float | None = None) -> None:
-        now = time.monotonic() if now is None else now
-        for key in keys:
-            self._recent(key, now).append(now)
-
-    def succeeded(self, *keys: str) -> None:
-        for key in keys:
-            self._failures.pop(key, None)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from monitor.adapters.sql.references import crimes_naming
@@ -30,6 +30,10 @@ from monitor.board.security import Role, check_role, check_username, token_hash
 
 class UserExists(ValueError):
     pass
+
+
+class LastAdmin(ValueError):
+    """The change would leave the board without an admin: nobody could manage users."""
 
 
 class NoSuchUser(LookupError):
@@ -69,6 +73,7 @@ class BoardStore:
 
     def remove_user(self, username: str, *, actor: str, now: datetime) -> None:
         with self.engine.begin() as c:
+            _keep_an_admin(c, username)
             # Sessions first: SQLite does not enforce the cascade unless asked to.
             c.execute(delete(board_sessions).where(board_sessions.c.username == username))
             gone = c.execute(delete(board_users).where(board_users.c.username == username))
@@ -79,6 +84,8 @@ class BoardStore:
     def set_role(self, username: str, role: str, *, actor: str, now: datetime) -> None:
         check_role(role)
         with self.engine.begin() as c:
+            if role != "admin":
+                _keep_an_admin(c, username)
             changed = c.execute(
                 update(board_users).where(board_users.c.username == username).values(role=role)
             )
@@ -143,6 +150,18 @@ class BoardStore:
                 .where(board_sessions.c.expires_at > now)
             ).first()
         return None if r is None else (r.username, check_role(r.role))
+
+    def live_sessions(self, token_hashes: set[str], *, now: datetime) -> set[str]:
+        """Of these session token hashes, the ones of sessions that have not ended or expired."""
+        if not token_hashes:
+            return set()
+        with self.engine.connect() as c:
+            rows = c.execute(
+                select(board_sessions.c.token_hash)
+                .where(board_sessions.c.token_hash.in_(sorted(token_hashes)))
+                .where(board_sessions.c.expires_at > now)
+            ).all()
+        return {r.token_hash for r in rows}
 
     def end_session(self, token: str, *, now: datetime) -> None:
         with self.engine.begin() as c:
@@ -262,6 +281,23 @@ class BoardStore:
             "alerts": [dict(r._mapping) for r in alert_rows],
             "crimes": crime_rows,
         }
+
+
+def _keep_an_admin(c: Connection, username: str) -> None:
+    """Refuse to remove or demote ``username`` when they are the only admin.
+
+    The admins' rows are locked (``FOR UPDATE`` on PostgreSQL; SQLite runs one
+    writer at a time), so two admins demoting each other at once cannot both pass.
+    """
+    admins = set(
+        c.execute(
+            select(board_users.c.username).where(board_users.c.role == "admin").with_for_update()
+        ).scalars()
+    )
+    if admins == {username}:
+        raise LastAdmin(
+            "the last admin cannot be removed or demoted: make another user admin first"
+        )
 
 
 def _action(r: Any) -> Action:

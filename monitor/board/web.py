@@ -37,6 +37,7 @@ async def page_login(request: web.Request) -> web.StreamResponse:
 
 async def _close_streams(app: web.Application) -> None:
     app[BOARD].changes.close()
+    app[BOARD].streams.close()
 
 
 def make_app(board: Board) -> web.Application:

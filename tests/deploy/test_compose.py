@@ -9,6 +9,8 @@ and at Alertmanager, Grafana at Prometheus, every mounted file exists.
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,12 +34,52 @@ def workers() -> dict[str, Any]:
     return {name: s for name, s in services().items() if s.get("command") == ["worker"]}
 
 
-def test_docker_compose_accepts_the_file() -> None:
+GRAFANA = {"GF_ADMIN_PASSWORD": "a-long-grafana-password"}  # a test value only
+
+
+def compose_config(variables: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``docker-compose config`` with only these of the file's variables set."""
     compose = require_tool("docker-compose")
-    result = subprocess.run(
-        [compose, "-f", str(COMPOSE), "config", "-q"], capture_output=True, text=True, check=False
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"GF_ADMIN_PASSWORD", "BIND_ADDRESS", "CDI_DB_PASSWORD"}
+    }
+    return subprocess.run(
+        [compose, "-f", str(COMPOSE), "config"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**env, **(variables or {})},
     )
+
+
+def test_docker_compose_accepts_the_file() -> None:
+    result = compose_config(GRAFANA)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_grafanas_admin_password_comes_from_the_environment_with_no_default() -> None:
+    assert ":-admin}" not in COMPOSE.read_text()  # no ${GF_ADMIN_PASSWORD:-admin}
+    refused = compose_config()
+    assert refused.returncode != 0 and "GF_ADMIN_PASSWORD" in refused.stderr
+    rendered = yaml.safe_load(compose_config(GRAFANA).stdout)
+    grafana = rendered["services"]["grafana"]["environment"]
+    assert grafana["GF_SECURITY_ADMIN_PASSWORD"] == GRAFANA["GF_ADMIN_PASSWORD"]
+
+
+def published(rendered: dict[str, Any]) -> list[str]:
+    return [str(p) for s in rendered["services"].values() for p in s.get("ports", [])]
+
+
+def test_ports_are_published_on_loopback_unless_the_operator_says_otherwise() -> None:
+    for name, service in services().items():
+        for port in service.get("ports", []):
+            assert re.fullmatch(r"\$\{BIND_ADDRESS:-127\.0\.0\.1\}:\d+:\d+", port), (name, port)
+    ports = published(yaml.safe_load(compose_config(GRAFANA).stdout))
+    assert len(ports) == 5 and all(p.startswith("127.0.0.1:") for p in ports), ports
+    chosen = yaml.safe_load(compose_config({**GRAFANA, "BIND_ADDRESS": "10.1.2.3"}).stdout)
+    assert all(p.startswith("10.1.2.3:") for p in published(chosen))
 
 
 def test_the_stack_has_every_part() -> None:

@@ -103,3 +103,23 @@ def test_settings_are_real_and_the_database_url_comes_from_the_secret() -> None:
     for container in (migrate, worker_container()):
         sources = {next(iter(s.values()))["name"] for s in container["envFrom"]}
         assert sources == {secret["metadata"]["name"], of_kind("ConfigMap")[0]["metadata"]["name"]}
+
+
+def test_only_prometheus_may_reach_the_workers_port() -> None:
+    """The kubelet's probes come from the pod's node, which Kubernetes always lets in."""
+    (deployment,) = of_kind("Deployment")
+    (policy,) = of_kind("NetworkPolicy")
+    spec = policy["spec"]
+    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert set(spec["podSelector"]["matchLabels"].items()) <= set(pod_labels.items())
+    assert spec["policyTypes"] == ["Ingress"]  # isolated for ingress: all else is refused
+    (rule,) = spec["ingress"]
+    (source,) = rule["from"]
+    assert source["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "prometheus"}
+    assert "kubernetes.io/metadata.name" in source["namespaceSelector"]["matchLabels"]
+    assert "ipBlock" not in source
+    (port,) = rule["ports"]
+    (container_port,) = worker_container()["ports"]
+    assert port["port"] in (container_port["name"], container_port["containerPort"])
+    assert port["protocol"] == "TCP"
+

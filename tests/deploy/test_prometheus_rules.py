@@ -96,7 +96,7 @@ def test_every_recording_rule_is_tested_directly_or_through_a_tested_expression(
 
 
 def test_every_alert_says_who_it_is_for_how_bad_it_is_and_links_its_runbook() -> None:
-    readme = (DEPLOY.parent / "README.md").read_text()
+    runbooks = (DEPLOY.parent / "docs" / "operations.md").read_text()
     for rule in rules():
         if "alert" not in rule:
             continue
@@ -104,7 +104,7 @@ def test_every_alert_says_who_it_is_for_how_bad_it_is_and_links_its_runbook() ->
         assert labels["team"] in {"crime-bureau", "operations"}, rule["alert"]
         assert labels["severity"] in {"page", "ticket", "warning"}, rule["alert"]
         anchor = f"runbook-{rule['alert'].lower()}"
-        assert annotations["runbook_url"].endswith(f"README.md#{anchor}"), rule["alert"]
-        assert f'<a name="{anchor}"></a>' in readme, (
-            f"the README has no runbook for {rule['alert']}"
+        assert annotations["runbook_url"].endswith(f"docs/operations.md#{anchor}"), rule["alert"]
+        assert f'<a name="{anchor}"></a>' in runbooks, (
+            f"docs/operations.md has no runbook for {rule['alert']}"
         )

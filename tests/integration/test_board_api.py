@@ -234,7 +234,7 @@ async def test_bad_requests_get_a_clear_4xx_and_change_nothing(
     no_history = await client.get("/api/incidents/LP-NOPE/history")
 
     assert unknown.status == 404
-    assert (await unknown.json())["error"] == "no incident LP-NOPE on the board or in the ledger"
+    assert (await unknown.json())["error"] == "no such incident on the board or in the ledger"
     assert too_long.status == 422
     assert (await too_long.json())["fields"]["note"].startswith("too long: 2001 characters")
     assert a_megabyte.status == 413

@@ -58,6 +58,8 @@ def test_the_users_command_manages_the_boards_users(postgres_url: str) -> None:
     forged = users(postgres_url, "add", "eve", "--role", "superuser", "--generate")
     promoted = users(postgres_url, "set-role", "sam", "supervisor")
     listed = users(postgres_url, "list")
+    last_admin = users(postgres_url, "remove", "kim")
+    other_admin = users(postgres_url, "add", "ada", "--role", "admin", "--generate")
     removed = users(postgres_url, "remove", "kim")
     missing = users(postgres_url, "remove", "nobody")
 
@@ -68,11 +70,16 @@ def test_the_users_command_manages_the_boards_users(postgres_url: str) -> None:
     assert forged.returncode == 2 and "invalid choice: 'superuser'" in forged.stderr
     assert promoted.returncode == 0
     assert "sam" in listed.stdout and "supervisor" in listed.stdout
+    assert last_admin.returncode == 1 and "the last admin cannot be removed" in last_admin.stderr
+    assert other_admin.returncode == 0
     assert removed.returncode == 0 and missing.returncode == 1
     engine = make_engine(postgres_url)
     try:
         store = BoardStore(engine)
-        assert [(u.username, u.role) for u in store.users()] == [("sam", "supervisor")]
+        assert [(u.username, u.role) for u in store.users()] == [
+            ("ada", "admin"),
+            ("sam", "supervisor"),
+        ]
         _role, stored = store.password_hash("sam") or ("", None)
         assert stored is not None and stored.startswith("$argon2id$")
         assert security.verify_password(stored, "a good long password")

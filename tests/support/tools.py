@@ -1,7 +1,7 @@
 """Command-line tools the deployment tests run (promtool, amtool, prometheus, alertmanager).
 
 They come from Debian's ``prometheus`` and ``prometheus-alertmanager``
-packages (``.ci/run`` installs them). Without one a test is skipped, except
+packages (``./test.sh`` installs them). Without one a test is skipped, except
 under ``CI=true``, where it fails.
 """
 

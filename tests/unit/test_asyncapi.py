@@ -1,7 +1,7 @@
 """The AsyncAPI document: up to date, complete, and valid for the official AsyncAPI parser.
 
 The parser is ``@asyncapi/parser`` on Node, installed from the committed
-lockfile in ``tools/asyncapi`` (``npm ci``, done by ``.ci/run``). Without Node
+lockfile in ``tools/asyncapi`` (``npm ci``, done by ``./test.sh``). Without Node
 or the installed parser the validation test is skipped, except under
 ``CI=true`` where it fails.
 """

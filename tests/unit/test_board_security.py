@@ -57,18 +57,6 @@ def test_a_forged_role_or_username_is_refused() -> None:
         security.check_password("short")
 
 
-def test_sign_ins_are_throttled_after_five_failures_per_address_or_username() -> None:
-    throttle = security.SignInThrottle(limit=5, window_s=300)
-    for i in range(5):
-        assert throttle.retry_after("ip:1", "user:sam", now=i) == 0
-        throttle.failed("ip:1", "user:sam", now=i)
-
-    assert throttle.retry_after("ip:1", "user:kim", now=10) == pytest.approx(290)
-    assert throttle.retry_after("ip:2", "user:sam", now=10) == pytest.approx(290)
-    assert throttle.retry_after("ip:2", "user:kim", now=10) == 0
-    assert throttle.retry_after("ip:1", "user:sam", now=305) == 0
-
-
 @pytest.mark.parametrize(
     ("body", "field"),
     [

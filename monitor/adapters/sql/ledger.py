@@ -38,11 +38,15 @@ _CHUNK = 500  # keys per IN (...) list, well under SQLite's bound-parameter limi
 
 
 def make_engine(database_url: str) -> Engine:
-    """An engine for the ledger: SQLite in WAL mode with a busy timeout, PostgreSQL pre-pinged."""
+    """An engine for the ledger: SQLite in WAL mode with a busy timeout, PostgreSQL pre-pinged.
+
+    Its errors never quote the values of a statement (``hide_parameters``): a row
+    can hold a victim's reference or a supervisor's note, and errors reach logs.
+    """
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
-    engine = create_engine(url)
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    engine = create_engine(url, hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
