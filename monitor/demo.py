@@ -33,6 +33,7 @@ from monitor.kafka_clients import aiokafka_options
 from monitor.settings import Settings, load_settings
 from monitor.simulate import ForceProfile, Simulation
 from monitor.simulation_command import publish_simulation
+from schemas.event_types import EventType
 
 BACKFILL = timedelta(hours=72)
 SUMMARY_EVERY_S = 10.0
@@ -82,11 +83,11 @@ class Board:
         self.seen.add(event["id"])
         kind, data = event["type"], event["data"]
         self.counts[kind] += 1
-        if kind == "cdi.recording.measured":
+        if kind == EventType.RECORDING_MEASURED:
             # Late recordings are shown by their alert's resolution; the summary counts all.
             self.elapsed.append(data["elapsed_seconds"])
             self.within += data["within_target"]
-        elif kind == "cdi.recording.due_soon":
+        elif kind == EventType.DUE_SOON:
             self.open_alerts[data["alert_id"]] = "due_soon"
             self.line(
                 data["raised_at"],
@@ -94,7 +95,7 @@ class Board:
                 data,
                 f"{_hm(data['remaining_seconds'])} left, deadline {_when(data['deadline'])}",
             )
-        elif kind == "cdi.recording.overdue":
+        elif kind == EventType.OVERDUE:
             self.open_alerts[data["alert_id"]] = "overdue"
             self.line(
                 data["overdue_since"],
@@ -102,7 +103,7 @@ class Board:
                 data,
                 f"not recorded 24 h after its report at {_when(data['reported_at'])}",
             )
-        elif kind == "cdi.recording.resolved":
+        elif kind == EventType.RESOLVED:
             self.open_alerts.pop(data["alert_id"], None)
             took = _hm(_seconds_between(data["reported_at"], data["resolved_at"]))
             how = (
@@ -113,14 +114,14 @@ class Board:
                 else "closed without a crime record"
             )
             self.line(data["resolved_at"], "RESOLVED", data, how)
-        elif kind == "cdi.incident.closed_without_crime":
+        elif kind == EventType.CLOSED_WITHOUT_CRIME:
             self.line(
                 data["closed_at"],
                 "CLOSED",
                 data,
                 f"closed as {data['closing_code']} with no crime record (audit candidate)",
             )
-        elif kind == "cdi.input.rejected":
+        elif kind == EventType.INPUT_REJECTED:
             self.say(
                 f"  DEAD LETTER  {data['source_topic']}/{data['source_partition']}/"
                 f"{data['source_offset']}: {data['reason']}"
@@ -135,8 +136,8 @@ class Board:
             f"-- {sim_now:%d %b %H:%M} (simulated) | measured {measured}: {share} within 24 h, "
             f"median {median} | open alerts: {open_kinds['due_soon']} due soon, "
             f"{open_kinds['overdue']} overdue | closed without crime "
-            f"{self.counts['cdi.incident.closed_without_crime']} | dead letters "
-            f"{self.counts['cdi.input.rejected']}"
+            f"{self.counts[EventType.CLOSED_WITHOUT_CRIME]} | dead letters "
+            f"{self.counts[EventType.INPUT_REJECTED]}"
         )
 
 
@@ -213,7 +214,7 @@ async def _send_a_malformed_event(settings: Settings) -> None:
             "specversion": "1.0",
             "id": "demo-malformed",
             "source": "urn:demo",
-            "type": "cdi.incident.reported",
+            "type": EventType.INCIDENT_REPORTED,
             "time": "2024-05-01T10:00:00",
             "data": {"incident_id": "LP-BROKEN"},
         }

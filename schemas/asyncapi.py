@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from schemas.event_types import EventType
 from schemas.export import INPUTS, OUTPUTS
 
 CONTRACT_VERSION = "1.2.0"
@@ -44,25 +45,26 @@ CHANNELS = (
         "incidents", "incidents", "CDI_INCIDENTS_TOPIC", "incident_id",
         "Incidents from the command-and-control system. An event keyed by anything else is "
         "still handled (the worker re-routes it).",
-        ("cdi.incident.reported", "cdi.incident.updated", "cdi.incident.closed"), "receive",
+        (EventType.INCIDENT_REPORTED, EventType.INCIDENT_UPDATED, EventType.INCIDENT_CLOSED),
+        "receive",
     ),
     Channel(
         "crimeRecords", "crime-records", "CDI_CRIME_RECORDS_TOPIC",
         "the first linked incident_id, else crime_id",
         "Crime records from the records management system.",
-        ("cdi.crime.recorded", "cdi.crime.cancelled"), "receive",
+        (EventType.CRIME_RECORDED, EventType.CRIME_CANCELLED), "receive",
     ),
     Channel(
         "recordingOutcomes", "recording-outcomes", "CDI_OUTCOMES_TOPIC", "incident_id",
         "Each incident's recording measured against the 24-hour rule, and incidents closed "
         "without a crime record.",
-        ("cdi.recording.measured", "cdi.incident.closed_without_crime"), "send",
+        (EventType.RECORDING_MEASURED, EventType.CLOSED_WITHOUT_CRIME), "send",
     ),
     Channel(
         "recordingAlerts", "recording-alerts", "CDI_ALERTS_TOPIC", "incident_id",
         "One alert per incident not recorded in time: raised due soon, escalated to overdue, "
         "resolved. alert_id identifies it.",
-        ("cdi.recording.due_soon", "cdi.recording.overdue", "cdi.recording.resolved"), "send",
+        (EventType.DUE_SOON, EventType.OVERDUE, EventType.RESOLVED), "send",
     ),
     Channel(
         "victimReferrals", "victim-referrals", "CDI_REFERRALS_TOPIC",
@@ -70,14 +72,14 @@ CHANNELS = (
         "Victim-support referrals: one referral_due or referral_withheld per crime with a "
         "victim reference, then referral_at_risk or referral_window_missed when recording "
         "delay spent half or all of the 2-working-day window.",
-        ("cdi.victim.referral_due", "cdi.victim.referral_withheld",
-         "cdi.victim.referral_at_risk", "cdi.victim.referral_window_missed"), "send",
+        (EventType.REFERRAL_DUE, EventType.REFERRAL_WITHHELD,
+         EventType.REFERRAL_AT_RISK, EventType.REFERRAL_WINDOW_MISSED), "send",
     ),
     Channel(
         "deadLetters", "cdi-dead-letters", "CDI_DEAD_LETTER_TOPIC",
         "source topic/partition (e.g. incidents/3)",
         "Every input that could not be accepted, with why and the original bytes.",
-        ("cdi.input.rejected",), "send",
+        (EventType.INPUT_REJECTED,), "send",
     ),
 )  # fmt: skip
 
@@ -99,9 +101,7 @@ def _resolve(schema: Any, definitions: dict[str, Any]) -> Any:
 def payload_schema(event_type: str) -> dict[str, Any]:
     """The JSON Schema of one event type, self-contained, as published in ``schemas/json``."""
     model = {**INPUTS, **OUTPUTS}[event_type]
-    schema = model.model_json_schema(
-        mode="validation" if event_type in INPUTS else "serialization"
-    )
+    schema = model.model_json_schema(mode="validation" if event_type in INPUTS else "serialization")
     return _resolve(copy.deepcopy(schema), schema.get("$defs", {}))
 
 

@@ -12,27 +12,28 @@ from typing import Literal
 from pydantic import BaseModel
 
 from schemas import alerts, crimes, dead_letters, incidents, outcomes, referrals
+from schemas.event_types import EventType
 
 JSON_DIR = Path(__file__).parent / "json"
 
 INPUTS: dict[str, type[BaseModel]] = {
-    "cdi.incident.reported": incidents.IncidentReported,
-    "cdi.incident.updated": incidents.IncidentUpdated,
-    "cdi.incident.closed": incidents.IncidentClosed,
-    "cdi.crime.recorded": crimes.CrimeRecorded,
-    "cdi.crime.cancelled": crimes.CrimeCancelled,
+    EventType.INCIDENT_REPORTED: incidents.IncidentReported,
+    EventType.INCIDENT_UPDATED: incidents.IncidentUpdated,
+    EventType.INCIDENT_CLOSED: incidents.IncidentClosed,
+    EventType.CRIME_RECORDED: crimes.CrimeRecorded,
+    EventType.CRIME_CANCELLED: crimes.CrimeCancelled,
 }
 OUTPUTS: dict[str, type[BaseModel]] = {
-    "cdi.recording.measured": outcomes.RecordingMeasured,
-    "cdi.incident.closed_without_crime": outcomes.IncidentClosedWithoutCrime,
-    "cdi.recording.due_soon": alerts.RecordingDueSoon,
-    "cdi.recording.overdue": alerts.RecordingOverdue,
-    "cdi.recording.resolved": alerts.RecordingResolved,
-    "cdi.input.rejected": dead_letters.InputRejected,
-    "cdi.victim.referral_due": referrals.ReferralDue,
-    "cdi.victim.referral_withheld": referrals.ReferralWithheld,
-    "cdi.victim.referral_at_risk": referrals.ReferralAtRisk,
-    "cdi.victim.referral_window_missed": referrals.ReferralWindowMissed,
+    EventType.RECORDING_MEASURED: outcomes.RecordingMeasured,
+    EventType.CLOSED_WITHOUT_CRIME: outcomes.IncidentClosedWithoutCrime,
+    EventType.DUE_SOON: alerts.RecordingDueSoon,
+    EventType.OVERDUE: alerts.RecordingOverdue,
+    EventType.RESOLVED: alerts.RecordingResolved,
+    EventType.INPUT_REJECTED: dead_letters.InputRejected,
+    EventType.REFERRAL_DUE: referrals.ReferralDue,
+    EventType.REFERRAL_WITHHELD: referrals.ReferralWithheld,
+    EventType.REFERRAL_AT_RISK: referrals.ReferralAtRisk,
+    EventType.REFERRAL_WINDOW_MISSED: referrals.ReferralWindowMissed,
 }
 
 

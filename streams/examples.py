@@ -24,6 +24,7 @@ from monitor.domain.recording_clock import advance
 from monitor.domain.referral import ReferralPolicy
 from monitor.domain.working_days import WorkingDayCalendar
 from schemas.dead_letters import RejectionKind
+from schemas.event_types import EventType
 from schemas.export import INPUTS
 from streams.inbound import Rejected
 from streams.outbound import encode_dead_letter, encode_fact
@@ -54,33 +55,33 @@ def _cloud_event(event_type: str, event_id: str, source: str, at: datetime, data
 def _inputs() -> dict[str, dict[str, Any]]:
     incident = "LP-20240513-0173"
     storm, niche = "urn:force:leicestershire:storm", "urn:force:leicestershire:niche"
-    events = {
-        "cdi.incident.reported": _cloud_event(
-            "cdi.incident.reported", "storm-7f3a91-1", storm, T0,
+    events: dict[str, dict[str, Any]] = {
+        EventType.INCIDENT_REPORTED: _cloud_event(
+            EventType.INCIDENT_REPORTED, "storm-7f3a91-1", storm, T0,
             {"incident_id": incident, "force": "leicestershire", "reported_at": _stamp(T0),
              "channel": "999", "category": "violence", "crime_related": True,
              "division": "city", "grade": "2"},
         ),
-        "cdi.incident.updated": _cloud_event(
-            "cdi.incident.updated", "storm-7f3a91-2", storm, T0 + H,
+        EventType.INCIDENT_UPDATED: _cloud_event(
+            EventType.INCIDENT_UPDATED, "storm-7f3a91-2", storm, T0 + H,
             {"incident_id": incident, "updated_at": _stamp(T0 + H), "crime_related": True,
              "category": "domestic_abuse"},
         ),
-        "cdi.incident.closed": _cloud_event(
-            "cdi.incident.closed", "storm-7f3a91-3", storm, T0 + 30 * H,
+        EventType.INCIDENT_CLOSED: _cloud_event(
+            EventType.INCIDENT_CLOSED, "storm-7f3a91-3", storm, T0 + 30 * H,
             {"incident_id": incident, "closed_at": _stamp(T0 + 30 * H),
              "closing_code": "crime_recorded"},
         ),
-        "cdi.crime.recorded": _cloud_event(
-            "cdi.crime.recorded", "niche-cr-012345-1", niche, T0 + 3 * H,
+        EventType.CRIME_RECORDED: _cloud_event(
+            EventType.CRIME_RECORDED, "niche-cr-012345-1", niche, T0 + 3 * H,
             {"crime_id": "CR/012345/24", "incident_ids": [incident],
              "recorded_at": _stamp(T0 + 3 * H), "offence_code": "8N",
              "offence_group": "violence_against_the_person", "victim_ref": "V-7F3A91",
              "victim_consents_to_referral": True, "domestic_abuse": False,
              "victim_bereaved_relative": False},
         ),
-        "cdi.crime.cancelled": _cloud_event(
-            "cdi.crime.cancelled", "niche-cr-012345-2", niche, T0 + 72 * H,
+        EventType.CRIME_CANCELLED: _cloud_event(
+            EventType.CRIME_CANCELLED, "niche-cr-012345-2", niche, T0 + 72 * H,
             {"crime_id": "CR/012345/24", "cancelled_at": _stamp(T0 + 72 * H),
              "reason": "additional_verifiable_information"},
         ),
@@ -146,7 +147,7 @@ def examples(calendar: WorkingDayCalendar, schema_base: str) -> dict[str, dict[s
                 )
             ],
             event_id="niche-cr-012346",
-            event_type="cdi.crime.recorded",
+            event_type=EventType.CRIME_RECORDED,
         ),
         source=SOURCE,
         topic="crime-records",

@@ -33,6 +33,7 @@ from monitor.domain.referral import (
 )
 from schemas import alerts, dead_letters, outcomes, referrals
 from schemas.envelope import DEFAULT_SCHEMA_BASE, CloudEvent, dataschema_for
+from schemas.event_types import EventType
 from schemas.incidents import Channel, ClosingCode
 from streams.inbound import Rejected
 from streams.redaction import dead_letter_copy
@@ -113,7 +114,7 @@ def encode_fact(fact: Fact, *, source: str, schema_base: str = DEFAULT_SCHEMA_BA
     envelope = partial(_envelope, schema_base=schema_base)
     match fact:
         case RecordingMeasured():
-            kind = "cdi.recording.measured"
+            kind = EventType.RECORDING_MEASURED
             m = fact.measurement
             event: CloudEvent = outcomes.RecordingMeasured(
                 **envelope(
@@ -135,7 +136,7 @@ def encode_fact(fact: Fact, *, source: str, schema_base: str = DEFAULT_SCHEMA_BA
             )
             return Outgoing(Stream.OUTCOMES, fact.incident_id, _dump(event), kind)
         case ClosedWithoutCrime():
-            kind = "cdi.incident.closed_without_crime"
+            kind = EventType.CLOSED_WITHOUT_CRIME
             event = outcomes.IncidentClosedWithoutCrime(
                 **envelope(
                     source,
@@ -153,7 +154,7 @@ def encode_fact(fact: Fact, *, source: str, schema_base: str = DEFAULT_SCHEMA_BA
             )
             return Outgoing(Stream.OUTCOMES, fact.incident_id, _dump(event), kind)
         case AlertRaised(kind=AlertKind.DUE_SOON):
-            kind = "cdi.recording.due_soon"
+            kind = EventType.DUE_SOON
             event = alerts.RecordingDueSoon(
                 **envelope(
                     source, kind, _event_id(kind, fact.alert_id), fact.raised_at, fact.incident_id
@@ -167,7 +168,7 @@ def encode_fact(fact: Fact, *, source: str, schema_base: str = DEFAULT_SCHEMA_BA
             )
             return Outgoing(Stream.ALERTS, fact.incident_id, _dump(event), kind)
         case AlertRaised(kind=AlertKind.OVERDUE):
-            kind = "cdi.recording.overdue"
+            kind = EventType.OVERDUE
             event = alerts.RecordingOverdue(
                 **envelope(
                     source, kind, _event_id(kind, fact.alert_id), fact.raised_at, fact.incident_id
@@ -180,7 +181,7 @@ def encode_fact(fact: Fact, *, source: str, schema_base: str = DEFAULT_SCHEMA_BA
             )
             return Outgoing(Stream.ALERTS, fact.incident_id, _dump(event), kind)
         case AlertResolved():
-            kind = "cdi.recording.resolved"
+            kind = EventType.RESOLVED
             event = alerts.RecordingResolved(
                 **envelope(
                     source, kind, _event_id(kind, fact.alert_id), fact.resolved_at, fact.incident_id
@@ -218,7 +219,7 @@ def encode_dead_letter(
     The value is copied with its victim fields redacted (``streams.redaction``)
     unless ``raw_copy`` asks for the original bytes.
     """
-    kind = "cdi.input.rejected"
+    kind = EventType.INPUT_REJECTED
     size = len(value or b"")
     copy, redaction = dead_letter_copy(value or b"", raw_copy=raw_copy)
     event = dead_letters.InputRejected(
@@ -253,10 +254,10 @@ def encode_dead_letter(
 
 
 _REFERRAL_TYPES = {
-    ReferralDue: "cdi.victim.referral_due",
-    ReferralWithheld: "cdi.victim.referral_withheld",
-    ReferralAtRisk: "cdi.victim.referral_at_risk",
-    ReferralWindowMissed: "cdi.victim.referral_window_missed",
+    ReferralDue: EventType.REFERRAL_DUE,
+    ReferralWithheld: EventType.REFERRAL_WITHHELD,
+    ReferralAtRisk: EventType.REFERRAL_AT_RISK,
+    ReferralWindowMissed: EventType.REFERRAL_WINDOW_MISSED,
 }
 
 

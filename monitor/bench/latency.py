@@ -23,6 +23,7 @@ from aiokafka import AIOKafkaConsumer
 from monitor.bench.workload import producer
 from monitor.kafka_clients import aiokafka_options
 from monitor.settings import Settings
+from schemas.event_types import EventType
 
 TARGET = timedelta(hours=24)
 
@@ -56,7 +57,7 @@ def _event(event_type: str, event_id: str, at: datetime, data: dict[str, object]
 
 def reported(incident_id: str, at: datetime) -> bytes:
     return _event(
-        "cdi.incident.reported",
+        EventType.INCIDENT_REPORTED,
         f"r-{incident_id}",
         at,
         {
@@ -73,7 +74,7 @@ def reported(incident_id: str, at: datetime) -> bytes:
 
 def recorded(crime_id: str, incident_id: str, at: datetime) -> bytes:
     return _event(
-        "cdi.crime.recorded",
+        EventType.CRIME_RECORDED,
         f"c-{crime_id}",
         at,
         {
@@ -113,9 +114,9 @@ async def measure(
                 for record in records:
                     event = json.loads(record.value)
                     subject = event.get("subject", "")
-                    if event["type"] == "cdi.recording.measured":
+                    if event["type"] == EventType.RECORDING_MEASURED:
                         received.setdefault(subject, now)
-                    elif event["type"] == "cdi.recording.overdue":
+                    elif event["type"] == EventType.OVERDUE:
                         alerted.setdefault(subject, now)
 
     reader = asyncio.create_task(subscribe())

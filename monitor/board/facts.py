@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import TypeAdapter, ValidationError
 
 from schemas.alerts import RecordingDueSoon, RecordingOverdue, RecordingResolved
+from schemas.event_types import EventType
 from schemas.outcomes import IncidentClosedWithoutCrime, IncidentFacts, RecordingMeasured
 
 AlertKind = Literal["due_soon", "overdue", "resolved"]
@@ -77,11 +78,11 @@ _EVENTS = TypeAdapter(
     | IncidentClosedWithoutCrime
 )
 _READ = {
-    "cdi.recording.due_soon",
-    "cdi.recording.overdue",
-    "cdi.recording.resolved",
-    "cdi.recording.measured",
-    "cdi.incident.closed_without_crime",
+    EventType.DUE_SOON,
+    EventType.OVERDUE,
+    EventType.RESOLVED,
+    EventType.RECORDING_MEASURED,
+    EventType.CLOSED_WITHOUT_CRIME,
 }
 
 

@@ -39,6 +39,7 @@ from monitor.importer.reading import Row
 from monitor.importer.timezones import LocalTimes, TimeError, rfc3339
 from schemas.common import CrimeId, IncidentId, Name
 from schemas.crimes import CrimeRecordedData, VictimRef
+from schemas.event_types import EventType
 from schemas.incidents import IncidentReportedData
 
 Topic = Literal["incidents", "crime-records"]
@@ -258,7 +259,9 @@ class IncidentRows:
         grade = c.text(v, "grade")
         if grade:
             data["grade"] = c.valid(_GRADE, "grade", grade, cache=True)
-        out = [self._event("cdi.incident.reported", reported_at, reported_text, incident_id, data)]
+        out = [
+            self._event(EventType.INCIDENT_REPORTED, reported_at, reported_text, incident_id, data)
+        ]
         closed_at = self._closing(v, reported_at, incident_id)
         change = self._change(v, opening, crime_related, reported_at, closed_at, incident_id)
         if change is not None:
@@ -274,7 +277,7 @@ class IncidentRows:
             if team:
                 closing["closed_by_team"] = c.valid(_TEAM, "closed_by_team", team, cache=True)
             out.append(
-                self._event("cdi.incident.closed", closed_at, closed_text, incident_id, closing)
+                self._event(EventType.INCIDENT_CLOSED, closed_at, closed_text, incident_id, closing)
             )
         return out
 
@@ -335,7 +338,7 @@ class IncidentRows:
             )
         text = rfc3339(at)
         data = {"incident_id": incident_id, "updated_at": text, **changes}
-        return self._event("cdi.incident.updated", at, text, incident_id, data)
+        return self._event(EventType.INCIDENT_UPDATED, at, text, incident_id, data)
 
     def _event(
         self, event_type: str, at: int, at_text: str, key: str, data: dict[str, Any]
@@ -474,7 +477,7 @@ class CrimeRows:
             yield (
                 crime.file,
                 crime.line,
-                self._event("cdi.crime.recorded", crime.recorded_at, recorded_text, key, data),
+                self._event(EventType.CRIME_RECORDED, crime.recorded_at, recorded_text, key, data),
             )
             if crime.cancellation is not None:
                 at, reason = crime.cancellation
@@ -483,7 +486,7 @@ class CrimeRows:
                 yield (
                     crime.file,
                     crime.line,
-                    self._event("cdi.crime.cancelled", at, text, key, cancel),
+                    self._event(EventType.CRIME_CANCELLED, at, text, key, cancel),
                 )
 
     def _event(

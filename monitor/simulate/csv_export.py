@@ -30,6 +30,7 @@ from typing import Any
 from monitor.importer.mapping import Category, Mapping, MappingError, Section, load_mapping
 from monitor.simulate.generator import SimEvent, Simulation
 from monitor.simulate.profile import ForceProfile
+from schemas.event_types import EventType
 
 EXAMPLE_MAPPING = Path(__file__).resolve().parents[2] / "examples" / "storm-niche-mapping.toml"
 
@@ -97,12 +98,12 @@ class Extracts:
         if event.redelivered:
             return
         kind, data = event.event_type, event.value["data"]
-        if kind == "cdi.incident.reported":
+        if kind == EventType.INCIDENT_REPORTED:
             current = (data["category"], data["crime_related"])
             self.incidents[data["incident_id"]] = _Incident(data, current)
-        elif kind == "cdi.crime.recorded":
+        elif kind == EventType.CRIME_RECORDED:
             self.crimes[data["crime_id"]] = _Crime(data)
-        elif kind == "cdi.crime.cancelled":
+        elif kind == EventType.CRIME_CANCELLED:
             crime = self.crimes.get(data["crime_id"])
             if crime is None:
                 self.orphans += 1
@@ -112,7 +113,7 @@ class Extracts:
             incident = self.incidents.get(data["incident_id"])
             if incident is None:
                 self.orphans += 1
-            elif kind == "cdi.incident.updated":
+            elif kind == EventType.INCIDENT_UPDATED:
                 category, related = incident.current
                 incident.current = (
                     data.get("category") or category,

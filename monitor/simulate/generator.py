@@ -33,6 +33,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from monitor.simulate.profile import DAY, HOUR, ForceProfile, Span
 from monitor.simulate.truth import IncidentTruth, hidden_crime_chances
+from schemas.event_types import EventType
 
 T = TypeVar("T")
 
@@ -339,7 +340,7 @@ class _Run:
             "division": division,
             "grade": grade,
         }
-        self._push(t + lag, _EMIT, (INCIDENTS, "cdi.incident.reported", incident_id, data))
+        self._push(t + lag, _EMIT, (INCIDENTS, EventType.INCIDENT_REPORTED, incident_id, data))
 
     def _close(self, t: int, lag: int, incident_id: str, code: str, division: str) -> None:
         data = {"incident_id": incident_id, "closed_at": _stamp(t), "closing_code": code}
@@ -348,7 +349,7 @@ class _Run:
             # From the incident number, not the random stream: teams change no other event.
             team = teams[zlib.crc32(incident_id.encode()) % len(teams)]
             data["closed_by_team"] = f"{division}_{team}"
-        self._push(t + lag, _EMIT, (INCIDENTS, "cdi.incident.closed", incident_id, data))
+        self._push(t + lag, _EMIT, (INCIDENTS, EventType.INCIDENT_CLOSED, incident_id, data))
 
     def _recording_delay(self) -> int:
         """Seconds to the record: a lognormal under 24 h, or, if late, 24 h plus a lognormal."""
@@ -419,7 +420,7 @@ class _Run:
             new = self.triage_new_category(rng)
             if new != category:
                 data["category"] = category = new
-        self._push(updated_at, _EMIT, (INCIDENTS, "cdi.incident.updated", incident_id, data))
+        self._push(updated_at, _EMIT, (INCIDENTS, EventType.INCIDENT_UPDATED, incident_id, data))
         self._crime(incident_id, category)
         case = _Case(category, [incident_id], updated_at + self._recording_delay())
         self._push(case.recorded_at, _RECORD, case)
@@ -479,9 +480,9 @@ class _Run:
                 "cancelled_at": _stamp(cancelled_at),
                 "reason": self.cancellation_reason(rng),
             }
-            self._push(cancelled_at, _EMIT, (CRIMES, "cdi.crime.cancelled", key, cancel))
+            self._push(cancelled_at, _EMIT, (CRIMES, EventType.CRIME_CANCELLED, key, cancel))
         if case.incident_ids and rng.random() < self.unlinked_chance:
             unlinked = _Case(self.crime_category(rng), [], t)
             unlinked.recorded_at += self._between(p.unlinked_after_seconds)
             self._push(unlinked.recorded_at, _RECORD, unlinked)
-        return self._emit(t, CRIMES, "cdi.crime.recorded", key, data)
+        return self._emit(t, CRIMES, EventType.CRIME_RECORDED, key, data)
