@@ -567,14 +567,17 @@ NOTES = [
     "defaults (6 partitions, `memory://` table with its changelog, ledger in SQLite). "
     "Throughput is the growth of its own `cdi_events_consumed_total` (plus rejected) "
     "between the first and the last sample of `/metrics`, so start-up is not counted. "
-    "Each input event costs the worker, besides decoding: a table write (and its "
-    "changelog record), a ledger record, and for a crime a link record that it "
-    "consumes again; outcomes and alerts when due.",
+    "The worker reads both input topics in batches (`CDI_BATCH_SIZE`); for each batch "
+    "it writes each changed incident once to the table (one changelog record per "
+    "incident), one ledger record for the whole batch, a link record per partition "
+    "only for crimes whose incidents another worker owns, and outcomes and alerts "
+    "when due.",
     "- **Latency**: a fresh deployment and worker; the bench sends reports and, half a "
     "second later, their crime records at a steady total rate, and a subscriber on the "
     "outcomes topic notes when each measurement arrives. Latency is from handing the "
-    "crime record to the producer to reading the outcome: two hops through Kafka "
-    "(crime-router, then the incident clock) plus delivery to the subscriber.",
+    "crime record to the producer to reading the outcome: one hop through Kafka when "
+    "this worker owns the incident's partition (with one worker, always), plus "
+    "delivery to the subscriber.",
     "- **Overdue alert delay**: incidents reported 24 hours, less a few seconds, before the "
     "run, never recorded; the delay is from each deadline to a subscriber reading its "
     "`cdi.recording.overdue`, on the real clock. The worker advances each partition's "
@@ -585,7 +588,7 @@ NOTES = [
     "set is divided by the count. Measured in-process, not in a worker: a worker's "
     "resident set also holds Faust, aiokafka and buffers, which do not grow with incidents.",
     "- **The embedded broker** (tansu) is what this machine has. Its end offsets and fetch "
-    "waits differ from Kafka's (see README, Tests, and `streams/embedded_broker.py`), and "
+    "waits differ from Kafka's (see `streams/embedded_broker.py`), and "
     "it shares the machine's two cores with the worker. Figures on a Kafka cluster will "
     "differ.",
     "",
