@@ -1,45 +1,80 @@
-"""A stream read in batches of what is ready now, acknowledged only once the batch is done.
+"""A stream read in batches of what is ready, acknowledged only once the batch is done.
 
 Handling events in batches lets a handler write each changed key once and
 send one record where it would have sent one per event. Unlike Faust's
-``take``, this never waits to fill a batch: a batch ends as soon as nothing
-more is buffered (or at ``limit`` events), so a lone live event is handled
-at once and a backlog is handled in large batches.
+``take``, this never waits to fill a batch: a batch is the event the stream
+hands over plus whatever else is buffered at that moment (at most ``limit``
+events), so a lone live event is handled at once and a backlog is handled in
+large batches.
 
 The stream's own acknowledgement is turned off while batching and each event
 is acknowledged after its batch has been handled, so a committed offset never
 passes an event whose effects were not yet handed to the producer (Faust
-flushes the producer before it commits). The batch is never held while
-waiting for the next event, so a rebalance, which waits for every delivered
-event to be acknowledged, is never held up by it.
+flushes the producer before it commits).
+
+A batch is taken from the buffer in one go, without returning to the event
+loop, and goes straight to the handler. That is what keeps a rebalance or a
+shutdown from hanging: Faust clears the buffers and then waits for every
+event a stream has taken to be acknowledged. A batch gathered one
+``async for`` step at a time could be left half-gathered by the clearing,
+its events taken but never handled, and Faust would wait for them for ever
+(seen: a worker reading a backlog did not stop on SIGTERM within a minute).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 from faust.types import EventT, StreamT
 
 
 async def ready_batches(stream: StreamT, limit: int) -> AsyncIterator[list[EventT]]:
     """Yield lists of at most ``limit`` events; acknowledge each list after its turn."""
+    app = stream.app
     queue = stream.channel.queue  # type: ignore[attr-defined]
     acks_were = stream.enable_acks
     stream.enable_acks = False
-    batch: list[EventT] = []
     try:
         async for _ in stream:
-            event = stream.current_event
-            if event is None:
+            first = stream.current_event
+            if first is None:
                 continue
-            batch.append(event)
-            if len(batch) < limit and not queue.empty():
-                continue
+            batch = [first]
+            while len(batch) < limit and not queue.empty() and _flowing(app, queue):
+                batch.append(_take(stream, queue.get_nowait()))
             try:
                 yield batch
             finally:
                 for done in batch:
                     await stream.ack(done)
-                batch = []
     finally:
         stream.enable_acks = acks_were
+
+
+def _flowing(app: Any, queue: Any) -> bool:
+    """Whether the next buffered event is one the stream itself would hand over now.
+
+    Faust's stream skips events while the flow is suspended (a rebalance or a
+    shutdown has begun) and events from before the last rebalance; those are
+    left in the buffer for the stream to skip as it always does.
+    """
+    if not app.flow_control.is_active():
+        return False
+    event = queue._queue[0]  # the next, without taking it
+    return isinstance(event, EventT) and event.message.generation_id == app.consumer_generation_id
+
+
+def _take(stream: StreamT, event: EventT) -> EventT:
+    """What Faust's stream does with an event it takes (``Stream._py_aiter``), but yield it.
+
+    The message is tracked as taken, so a rebalance waits for its
+    acknowledgement, and the sensors hear of it as they would.
+    """
+    message = event.message
+    if message.topic in stream.app.topics.acking_topics and not message.tracked:
+        message.tracked = True
+        stream.app.consumer.track_message(message)
+    stream._on_stream_event_in(message.tp, message.offset, stream, event)  # type: ignore[attr-defined]
+    stream.events_total += 1  # type: ignore[attr-defined]
+    return event

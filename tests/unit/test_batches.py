@@ -62,3 +62,47 @@ async def test_a_lone_event_is_handled_at_once_and_a_batch_never_exceeds_the_lim
             await ctx.put(f"m{i}".encode(), wait=False)
         await asyncio.wait_for(done.wait(), 5)
     assert max(seen) <= 3 and sum(seen) == 7
+
+
+class _RebalanceOnFirstEvent(faust.Sensor):
+    """Starts a rebalance as soon as the stream has taken its first event and the event
+    loop turns (the stream returns to it before taking the next), as Faust does it:
+    suspend the flow, then clear every buffer (``App.on_partitions_revoked``)."""
+
+    def __init__(self, app: faust.App) -> None:
+        super().__init__()
+        self.app = app
+        self.fired = False
+
+    def on_stream_event_in(self, tp, offset, stream, event):  # type: ignore[no-untyped-def]
+        if not self.fired:
+            self.fired = True
+            asyncio.get_running_loop().call_soon(self.rebalance)
+        return None
+
+    def rebalance(self) -> None:
+        self.app.flow_control.suspend()
+        self.app.flow_control.clear()
+
+
+async def test_an_event_taken_before_a_rebalance_clears_the_buffer_is_still_handled() -> None:
+    # Faust waits, before it gives partitions up, for every event a stream has
+    # taken to be acknowledged. An event taken but left out of any batch when
+    # the buffer is cleared would hold the rebalance (and a shutdown) for ever.
+    seen: list[bytes] = []
+    handled = asyncio.Event()
+
+    async def handler(batch):  # type: ignore[no-untyped-def]
+        seen.extend(event.value for event in batch)
+        handled.set()
+
+    app, agent = app_with(handler)
+    app.sensors.add(_RebalanceOnFirstEvent(app))
+    async with agent.test_context() as ctx:
+        events = [await ctx.put(f"m{i}".encode(), wait=False) for i in range(5)]
+        await asyncio.wait_for(handled.wait(), 2)
+        await asyncio.sleep(0.05)
+    taken = [event for event in events if event.message.tracked]
+    assert taken  # the stream did take events before the rebalance
+    assert seen == [event.value for event in taken]
+    assert all(event.message.acked for event in taken)
