@@ -136,7 +136,11 @@ def test_a_worker_killed_mid_stream_changes_no_outcome_alert_or_ledger_row(
     events = stream(timeline)
     with fresh_postgres_database() as url:
         upgrade(url)
-        d = Deployment(bootstrap=broker, database_url=url, partitions=4, extra=timeline.env)
+        # Small batches: a worker takes everything buffered (up to CDI_BATCH_SIZE) as one
+        # batch, and with the default a worker reads this whole stream in a few batches,
+        # too few for the kill to land between two of them.
+        extra = {**timeline.env, "CDI_BATCH_SIZE": "50"}
+        d = Deployment(bootstrap=broker, database_url=url, partitions=4, extra=extra)
         d.create_topics()
         # Everything is in Kafka before the workers start, as in a replay: produced
         # later, days after its event time, the stream would break the promise

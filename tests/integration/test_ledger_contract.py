@@ -514,3 +514,59 @@ class TestReconcilingPostgresLedger(ReconcilingContract):
             engine = make_engine(url)
             yield SqlLedger(engine, reconcile=reconciler(TimelinessPolicy()))
             engine.dispose()
+
+
+@pytest.mark.integration
+def test_two_writers_of_a_new_incident_at_once_keep_what_the_newer_knew() -> None:
+    # Two ledger writers (two workers, or one finishing its last batch after a
+    # crash) write one incident that is not stored yet: the newer copy first, held
+    # open, the older one meanwhile. Both would read "nothing stored"; the older
+    # must wait, then join with the newer, not replace it.
+    import threading
+
+    from monitor.application.ledger import incident_rows, reconciler
+    from monitor.domain.incident import IncidentState, apply
+    from monitor.domain.inputs import ClosingCode, IncidentClosed, IncidentReported
+    from monitor.domain.policy import TimelinessPolicy
+
+    policy = TimelinessPolicy()
+    at = datetime(2024, 5, 1, 9, tzinfo=UTC)
+    older = apply(
+        IncidentState("INC-7"),
+        IncidentReported("e1", "INC-7", "lp", at, "999", "asb", False, "city"),
+    )
+    newer = apply(older, IncidentClosed("e2", "INC-7", at + timedelta(hours=2), ClosingCode.OTHER))
+    with fresh_postgres_database() as url:
+        upgrade(url)
+        engine = make_engine(url)
+        try:
+            first = SqlLedger(engine, reconcile=reconciler(policy))
+            second = SqlLedger(engine, reconcile=reconciler(policy))
+            inside, release = threading.Event(), threading.Event()
+            write_crimes = first._write_crimes
+
+            def held_open(connection, rows):  # type: ignore[no-untyped-def]
+                write_crimes(connection, rows)
+                inside.set()  # the newer row is written, not committed
+                assert release.wait(10)
+
+            first._write_crimes = held_open  # type: ignore[method-assign]
+            newer_writer = threading.Thread(
+                target=first.write, args=(LedgerBatch(incidents=[incident_rows(newer, policy)[0]]),)
+            )
+            newer_writer.start()
+            assert inside.wait(10)
+            older_writer = threading.Thread(
+                target=second.write,
+                args=(LedgerBatch(incidents=[incident_rows(older, policy)[0]]),),
+            )
+            older_writer.start()
+            older_writer.join(1.0)  # give it time to overtake, if it can
+            release.set()
+            newer_writer.join(10)
+            older_writer.join(10)
+            stored = second.incident("INC-7")
+            assert stored is not None
+            assert stored.closing_code == "other" and stored.state == newer
+        finally:
+            engine.dispose()

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, select
+from sqlalchemy import text as sql
 from sqlalchemy.engine import make_url
 
 from monitor.adapters.sql import upserts
@@ -62,9 +63,11 @@ class SqlLedger:
     """The ledger in the database behind ``engine``, migrated to head (see ``migrate``).
 
     With ``reconcile`` (``monitor.application.ledger.reconciler``), each incident
-    written is joined with the state already stored, read under a row lock in
-    the same transaction: a stale copy written after a newer one (a writer
-    that lost its partitions in a rebalance, a replay) cannot set a row back.
+    written is joined with the state already stored, in the same transaction:
+    a stale copy written after a newer one (a writer that lost its partitions
+    in a rebalance, a replay) cannot set a row back. On PostgreSQL the writers
+    of one incident take turns (``_take_turns``), so two of them can never both
+    read "nothing stored" and the later commit replace the other's row.
     """
 
     def __init__(self, engine: Engine, reconcile: Reconcile | None = None) -> None:
@@ -106,6 +109,7 @@ class SqlLedger:
             alerts_out += [alert] if alert else []
         ids = sorted(i for i, row in by_id.items() if row.state is not None)
         if self.reconcile is not None and ids:
+            _take_turns(connection, ids)
             for stored_id, stored in self._stored_states(connection, ids):
                 row, alert = self.reconcile(stored, by_id[stored_id].state)  # type: ignore[arg-type]
                 by_id[stored_id] = row
@@ -119,9 +123,6 @@ class SqlLedger:
             query = select(incidents.c.incident_id, incidents.c.state).where(
                 incidents.c.incident_id.in_(chunk), incidents.c.state.is_not(None)
             )
-            if connection.dialect.name == "postgresql":
-                # Serialise writers of the same incident until this transaction commits.
-                query = query.with_for_update()
             for incident_id, text in connection.execute(query):
                 yield incident_id, decode_state(text.encode())
 
@@ -207,3 +208,29 @@ def _execute(
 def _chunks(keys: Sequence[str]) -> Iterator[list[str]]:
     for start in range(0, len(keys), _CHUNK):
         yield list(keys[start : start + _CHUNK])
+
+
+# One transaction-scoped advisory lock per incident (by a 64-bit hash of its id),
+# taken in the order of the hashes so that two writers can never wait on each other.
+_TAKE_TURNS = sql(
+    "SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtextextended(id, 0) AS k "
+    "FROM unnest(CAST(:ids AS text[])) AS id) AS keys ORDER BY k"
+)
+
+
+def _take_turns(connection: Connection, ids: Sequence[str]) -> None:
+    """Hold every other writer of these incidents off until this transaction ends.
+
+    Several ledger writers run at once (one per worker, each on its own
+    partitions of the ledger topic, and for a moment after a crash or a
+    rebalance an old one finishing its last batch), and one incident's changes
+    can reach two of them. A row lock cannot serialise them on an incident not
+    stored yet: both would read nothing, and the later upsert would replace the
+    earlier row, losing what only it knew (seen: a closing lost after a worker
+    was killed). A lock on the incident's id covers the row that does not exist
+    yet. SQLite has one writer at a time, so it needs none.
+    """
+    if connection.dialect.name == "postgresql":
+        # One statement for the whole batch (an array, not one parameter per id): in
+        # chunks, the locks would no longer be taken in one order.
+        connection.execute(_TAKE_TURNS, {"ids": list(ids)})
