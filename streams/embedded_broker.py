@@ -7,7 +7,9 @@ wait, so each hop through Kafka (a watermark tick, a link sent to another
 worker's partition) took up to 1.5 s there: measured with a plain aiokafka
 consumer on tansu, produce-to-consume took 615 ms at a 1.5 s wait and 17 ms
 at 100 ms. On that broker the worker's consumer waits at most
-``EMBEDDED_FETCH_MAX_WAIT_MS``.
+``EMBEDDED_FETCH_MAX_WAIT_MS`` (50 ms: at 100 ms the two waits of a report's
+round trip, the worker's and a subscriber's, were most of the benchmark's
+produce-to-outcome p99, and an idle worker's extra fetches cost nothing).
 
 **End offsets.** Asked for a partition's end (``ListOffsets``, latest), the
 embedded broker answers with the base offset of the partition's last record
@@ -34,7 +36,7 @@ from faust.types import TP
 
 from streams.consumer import SafeSeekConsumer, SafeSeekTransport, use_transport
 
-EMBEDDED_FETCH_MAX_WAIT_MS = 100
+EMBEDDED_FETCH_MAX_WAIT_MS = 50
 _END_READ_TIMEOUT_S = 10.0
 
 

@@ -131,7 +131,7 @@ def ensure_topics(settings: Settings) -> Topology:
         if tansu:
             log.warning(
                 "the broker is tansu: reading end offsets from fetches and waiting at most "
-                "100 ms a fetch (streams/embedded_broker.py)"
+                "50 ms a fetch (streams/embedded_broker.py)"
             )
         return Topology.from_settings(settings, partitions, counts[draft.crime_records], tansu)
     finally:

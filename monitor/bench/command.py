@@ -366,7 +366,7 @@ def summarize(profile: Path, top: int = 15) -> str:
     )
     header = (
         f"Total profiled time {total:.1f} s of the worker's main thread (cProfile; the "
-        "ledger's database writes run in another thread and are not in it).\n\n"
+        "ledger's database writes run in a process of their own and are not in it).\n\n"
         "Where the time went, by area:\n\n| area | own time | share |\n|---|---|---|\n"
         f"{areas}\n\nThe functions with the most own time:\n\n"
         "| share | own s | cumulative s | calls | function |\n|---|---|---|---|---|"
@@ -438,7 +438,7 @@ def _rebuild_rows(r: Report) -> list[str]:
         what = (
             f"{run.events:,} events in {run.seconds:,.0f} s "
             f"({run.per_second:,.0f} events/s; ready after {run.seconds_to_ready:.0f} s; "
-            f"{run.ledger_rows:,.0f} ledger rows, {run.outputs:,} events published){done}"
+            f"{run.ledger_rows:,.0f} ledger rows written, {run.outputs:,} events published){done}"
         )
         if run.workers == 1:
             ok = run.finished and run.seconds < TARGET_REBUILD_S
@@ -581,7 +581,7 @@ NOTES = [
     "- **Overdue alert delay**: incidents reported 24 hours, less a few seconds, before the "
     "run, never recorded; the delay is from each deadline to a subscriber reading its "
     "`cdi.recording.overdue`, on the real clock. The worker advances each partition's "
-    "clock every `CDI_TICK_INTERVAL` (1 s) through a tick message on the links topic.",
+    "clock every `CDI_TICK_INTERVAL` (500 ms) through a tick message on the links topic.",
     "- **Memory per open incident**: in a fresh process, a million open incidents are "
     "folded through the real `RecordingClock` into a dict of encoded states, which is what "
     "Faust's `memory://` table holds, with the wake-up index; the growth of the resident "

@@ -44,4 +44,4 @@ async def test_aiokafka_still_builds_its_fetcher_from_the_attribute_the_override
     consumer = AIOKafkaConsumer(bootstrap_servers="127.0.0.1:1", fetch_max_wait_ms=1500)
     assert consumer._fetch_max_wait_ms == 1500
     assert "fetch_max_wait_ms=self._fetch_max_wait_ms" in inspect.getsource(AIOKafkaConsumer.start)
-    assert EMBEDDED_FETCH_MAX_WAIT_MS == 100
+    assert 0 < EMBEDDED_FETCH_MAX_WAIT_MS < 1500  # shorter than the 1.5 s Faust asks for
