@@ -5,17 +5,25 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from monitor.settings import Settings
 
 
 def bench_settings(
-    bootstrap: str, app_id: str, partitions: int, database_url: str, inputs: str | None = None
+    bootstrap: str,
+    app_id: str,
+    partitions: int,
+    database_url: str | None = None,
+    inputs: str | None = None,
 ) -> Settings:
-    """A deployment named ``app_id``; it reads the input topics of ``inputs`` if given."""
-    return Settings(
+    """A deployment named ``app_id``; it reads the input topics of ``inputs`` if given.
+
+    Without ``database_url`` it has the default ledger (for runs that never write one).
+    """
+    settings = Settings(
         kafka_bootstrap_servers=bootstrap,
         app_id=app_id,
-        database_url=database_url,
         incidents_topic=f"{inputs or app_id}-incidents",
         crime_records_topic=f"{inputs or app_id}-crime-records",
         outcomes_topic=f"{app_id}-outcomes",
@@ -24,6 +32,9 @@ def bench_settings(
         referrals_topic=f"{app_id}-referrals",
         topic_partitions=partitions,
     )
+    if database_url is None:
+        return settings
+    return settings.model_copy(update={"database_url": SecretStr(database_url)})
 
 
 def worker_env(settings: Settings) -> dict[str, str]:

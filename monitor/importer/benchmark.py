@@ -30,6 +30,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from monitor.bench.deployment import bench_settings
 from monitor.bench.workload import Encoded, produce_all
 from monitor.embedded import EmbeddedBroker
 from monitor.importer.command import map_files
@@ -44,18 +45,7 @@ TARGET_SECONDS = 60.0
 
 
 def _settings(bootstrap: str, partitions: int) -> Settings:
-    name = f"import-bench-{secrets.token_hex(3)}"
-    return Settings(
-        kafka_bootstrap_servers=bootstrap,
-        app_id=name,
-        incidents_topic=f"{name}-incidents",
-        crime_records_topic=f"{name}-crime-records",
-        outcomes_topic=f"{name}-recording-outcomes",
-        alerts_topic=f"{name}-recording-alerts",
-        dead_letter_topic=f"{name}-dead-letters",
-        referrals_topic=f"{name}-victim-referrals",
-        topic_partitions=partitions,
-    )
+    return bench_settings(bootstrap, f"import-bench-{secrets.token_hex(3)}", partitions)
 
 
 async def _import(settings: Settings, events) -> tuple[float, float, int]:

@@ -154,6 +154,19 @@ class _Cells:
         except TimeError as exc:
             raise RowError(self.col(name), str(exc)) from None
 
+    def both_or_neither(
+        self, values: dict[str, Any], text: tuple[str, str], time: tuple[str, str]
+    ) -> tuple[str, int | None]:
+        """A code and its time (each a field and how a reader calls it): both given or neither."""
+        given = self.text(values, text[0])
+        at = self.time(values, time[0], required=False)
+        if bool(given) != (at is not None):
+            missing, present = (time[0], text[1]) if given else (text[0], time[1])
+            raise RowError(
+                self.col(missing), f"empty, but the row has a {present}: give both or neither"
+            )
+        return given, at
+
     def code(self, name: str, value: str, table: str | None = None) -> Any:
         """A force code through its code table (if the mapping has one), else the value."""
         codes = self.codes.get(table or name)
@@ -290,15 +303,9 @@ class IncidentRows:
 
     def _closing(self, values: dict[str, Any], reported_at: int, incident_id: str) -> int | None:
         c = self.cells
-        code = c.text(values, "closing_code")
-        closed_at = c.time(values, "closed_at", required=False)
-        if bool(code) != (closed_at is not None):
-            missing = "closed_at" if code else "closing_code"
-            raise RowError(
-                c.col(missing),
-                f"empty, but the row has a {'closing code' if code else 'closing time'}: "
-                "give both or neither",
-            )
+        _, closed_at = c.both_or_neither(
+            values, ("closing_code", "closing code"), ("closed_at", "closing time")
+        )
         if closed_at is not None and closed_at < reported_at:
             raise RowError(
                 c.col("closed_at"),
@@ -443,15 +450,11 @@ class CrimeRows:
 
     def _cancellation(self, values: dict[str, Any], recorded_at: int) -> tuple[int, str] | None:
         c = self.cells
-        reason = c.text(values, "cancellation_reason")
-        at = c.time(values, "cancelled_at", required=False)
-        if bool(reason) != (at is not None):
-            missing = "cancelled_at" if reason else "cancellation_reason"
-            raise RowError(
-                c.col(missing),
-                f"empty, but the row has a "
-                f"{'cancellation reason' if reason else 'cancellation time'}: give both or neither",
-            )
+        reason, at = c.both_or_neither(
+            values,
+            ("cancellation_reason", "cancellation reason"),
+            ("cancelled_at", "cancellation time"),
+        )
         if at is None:
             return None
         if at < recorded_at:
