@@ -195,29 +195,14 @@ def _throughput(args: argparse.Namespace, report: Report, bootstrap: str, work: 
     say(f"ceiling {report.ceiling.per_second:,.0f} events/s; the Faust floor")
     _floor(args, report, bootstrap, work, run)
     say(f"floor {report.floor_rate:,.0f} events/s; starting one worker")
-    worker = BenchWorker(worker_env(settings), work / "pipeline-worker.log").start()
-    samples: list[tuple[float, float]] = []
+    worker = BenchWorker(worker_env(settings), work / "pipeline-worker.log").launch()
     try:
-        deadline = time.monotonic() + args.pipeline_seconds
-        while time.monotonic() < deadline:
-            count = worker.consumed()
-            samples.append((time.monotonic(), count))
-            if count >= report.produced:
-                report.pipeline_done = True
-                break
-            # A scrape of /metrics costs the worker: often at first (a small backlog is
-            # read in seconds), then every 5 s.
-            time.sleep(1.0 if len(samples) < 15 else 5.0)
+        samples, report.pipeline_done = _backlog_samples(
+            worker, report.produced, args.pipeline_seconds
+        )
     finally:
         worker.stop()
-    # From the first count to the last: start-up and recovery are not counted.
-    # From the last sample before the count moved (the worker was ready then) to the
-    # last one: start-up and recovery are not counted.
-    idle = [i for i, (_, c) in enumerate(samples) if c == samples[0][1]]
-    moving = samples[idle[-1] :]
-    if len(moving) >= 2:
-        report.pipeline_events = moving[-1][1] - moving[0][1]
-        report.pipeline_s = moving[-1][0] - moving[0][0]
+    report.pipeline_events, report.pipeline_s = _moving(samples)
     say(
         f"pipeline {report.pipeline_rate:,.0f} events/s ({report.floor_ratio:.0%} of the floor, "
         f"{report.ratio:.0%} of the ceiling)"
@@ -238,6 +223,58 @@ def _throughput(args: argparse.Namespace, report: Report, bootstrap: str, work: 
         time.sleep(args.profile_seconds)
         profiled.stop()
         report.profiles["pipeline, one worker on the backlog"] = summarize(profile)
+
+
+def _backlog_samples(
+    worker: BenchWorker, produced: int, seconds: float, startup_s: float = 120.0
+) -> tuple[list[tuple[float, float]], bool]:
+    """(monotonic time, events handled) from the worker's first ``/metrics`` answer on.
+
+    Sampling starts before the worker is ready, every 50 ms until the count has moved
+    and for two seconds after: a small backlog is read in well under a second, and a
+    rate needs a sample before the count moved and one after. A scrape of /metrics
+    costs the worker, so later samples are 1 s apart, then 5 s. ``seconds`` counts
+    from the first event handled; True when the whole backlog was handled.
+    """
+    samples: list[tuple[float, float]] = []
+    give_up = time.monotonic() + startup_s
+    moved_at: float | None = None
+    while True:
+        worker.check_running()
+        try:
+            count = worker.consumed()
+        except (OSError, ValueError):  # not listening yet (URLError is an OSError)
+            if time.monotonic() >= give_up:
+                break
+            time.sleep(0.05)
+            continue
+        now = time.monotonic()
+        samples.append((now, count))
+        if count >= produced:
+            return samples, True
+        if moved_at is None and count > samples[0][1]:
+            moved_at, give_up = now, now + seconds
+        if now >= give_up:
+            break
+        since = 0.0 if moved_at is None else now - moved_at
+        interval = 0.05 if since < 2.0 else 1.0 if since < 15.0 else 5.0
+        time.sleep(min(interval, give_up - now))
+    if not samples:
+        raise RuntimeError(f"the worker never answered /metrics; see {worker.log_path}")
+    return samples, False
+
+
+def _moving(samples: list[tuple[float, float]]) -> tuple[float, float]:
+    """(events, seconds) from the last sample before the count moved to the last one.
+
+    Start-up and table recovery are not counted. (0, 0) when the samples do not show
+    the count moving (say, the first answer already had the whole backlog).
+    """
+    idle = [i for i, (_, c) in enumerate(samples) if c == samples[0][1]]
+    moving = samples[idle[-1] :]
+    if len(moving) < 2:
+        return 0.0, 0.0
+    return moving[-1][1] - moving[0][1], moving[-1][0] - moving[0][0]
 
 
 def _floor(args: argparse.Namespace, report: Report, bootstrap: str, work: Path, run: str) -> None:

@@ -29,17 +29,25 @@ class BenchWorker:
         self.profile_to = profile_to
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout_s: float = 120.0) -> BenchWorker:
+    def launch(self) -> BenchWorker:
+        """Start the process and return at once (``start`` also waits for ``/ready``)."""
         profile = ["-m", "cProfile", "-o", str(self.profile_to)] if self.profile_to else []
         command = [sys.executable, *profile, "-m", "monitor", "worker", "--migrate"]
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
                 command, env=self.env, stdout=log, stderr=subprocess.STDOUT
             )
+        return self
+
+    def check_running(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            raise RuntimeError(f"the worker exited; see {self.log_path}")
+
+    def start(self, timeout_s: float = 120.0) -> BenchWorker:
+        self.launch()
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the worker exited at start; see {self.log_path}")
+            self.check_running()
             if self._ready():
                 return self
             time.sleep(0.3)
