@@ -214,8 +214,12 @@ def add_agents(monitor: Monitor, ticker: WatermarkTicker) -> None:
 
     @app.agent(inputs, name="recording-clock")
     async def recording_clock(stream: faust.StreamT) -> None:
-        async for batch in ready_batches(stream, settings.batch_size):
-            await clock_handler.on_batch(batch)
+        try:
+            async for batch in ready_batches(stream, settings.batch_size):
+                # The clock acknowledges each batch once it is saved, after its turn.
+                await clock_handler.on_batch(batch, batch.hold())
+        finally:
+            await clock_handler.settled()
 
     @app.agent(app.topic(topology.ledger, schema=RawSchema()), name="ledger-writer")
     async def ledger_writer(stream: faust.StreamT) -> None:

@@ -10,7 +10,9 @@ large batches.
 The stream's own acknowledgement is turned off while batching and each event
 is acknowledged after its batch has been handled, so a committed offset never
 passes an event whose effects were not yet handed to the producer (Faust
-flushes the producer before it commits).
+flushes the producer before it commits). A handler whose work goes on after
+its turn (the clock saves a batch while it handles the next) holds the batch
+(``Batch.hold``) and acknowledges it itself when that work is done.
 
 A batch is taken from the buffer in one go, without returning to the event
 loop, and goes straight to the handler. That is what keeps a rebalance or a
@@ -23,14 +25,39 @@ its events taken but never handled, and Faust would wait for them for ever
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
 
 from faust.types import EventT, StreamT
 
+Release = Callable[[], Awaitable[None]]
+"""Acknowledge a held batch's events."""
 
-async def ready_batches(stream: StreamT, limit: int) -> AsyncIterator[list[EventT]]:
-    """Yield lists of at most ``limit`` events; acknowledge each list after its turn."""
+
+class Batch(list[EventT]):
+    """One batch of events, acknowledged after its turn unless its handler holds it."""
+
+    def __init__(self, stream: StreamT, events: Iterable[EventT]) -> None:
+        super().__init__(events)
+        self._stream = stream
+        self.held = False
+
+    def hold(self) -> Release:
+        """Acknowledge later, by awaiting the function returned, instead of after the turn.
+
+        The holder must call it once, on failure too: Faust waits at a rebalance or
+        a shutdown until every event it handed over is acknowledged.
+        """
+        self.held = True
+        return self._ack
+
+    async def _ack(self) -> None:
+        for event in self:
+            await self._stream.ack(event)
+
+
+async def ready_batches(stream: StreamT, limit: int) -> AsyncIterator[Batch]:
+    """Yield batches of at most ``limit`` events; acknowledge each after its turn (unless held)."""
     app = stream.app
     queue = stream.channel.queue  # type: ignore[attr-defined]
     acks_were = stream.enable_acks
@@ -40,14 +67,14 @@ async def ready_batches(stream: StreamT, limit: int) -> AsyncIterator[list[Event
             first = stream.current_event
             if first is None:
                 continue
-            batch = [first]
+            batch = Batch(stream, [first])
             while len(batch) < limit and not queue.empty() and _flowing(app, queue):
                 batch.append(_take(stream, queue.get_nowait()))
             try:
                 yield batch
             finally:
-                for done in batch:
-                    await stream.ack(done)
+                if not batch.held:
+                    await batch._ack()
     finally:
         stream.enable_acks = acks_were
 

@@ -14,22 +14,30 @@ The agent reads ``incidents``, ``crime-records`` and its own links topic
    (the batch's changed states, encoded once, and its crime events) to the
    producer, then records how far each input has been read;
 4. waits until the broker has all of it, and only then saves each changed
-   state once (the table's store and its changelog, ``streams.table_store``).
+   state once (the table's store and its changelog, ``streams.table_store``)
+   and acknowledges the batch's messages.
 
 Saving last is what makes a crash safe: if the worker stops before the save,
 the batch is read again (its offsets were not committed) and announces the
 same events, with the same ids, which subscribers drop; if it stops after,
 everything the states say was announced is on the broker.
+
+Step 4 runs while the next batch is handled (steps 1 to 3), which reads the
+states waiting to be saved: on a backlog the wait for the broker overlaps
+the next batch's work instead of adding to it. One batch at a time waits;
+batches are saved and acknowledged in the order they were read.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import OrderedDict, defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from faust.types import TP, EventT, Message
 
@@ -49,6 +57,7 @@ from monitor.domain.inputs import (
 from monitor.domain.outcomes import Fact
 from schemas.dead_letters import RejectionKind
 from schemas.event_types import type_of
+from streams.batches import Release
 from streams.inbound import Rejected, decode_crime_event, decode_incident_event
 from streams.messages import DecodeError, LinksBatch, decode_links, encode_ledger, encode_links
 from streams.metrics import Metrics
@@ -121,8 +130,29 @@ class ClockHandler:
         self.max_event_bytes = max_event_bytes
         self.clocks: dict[int, PartitionClock] = defaultdict(PartitionClock)
         self.recent = RecentIds()
+        self._batches = 0
+        self._saving: asyncio.Task[None] | None = None
 
-    async def on_batch(self, events: Sequence[EventT]) -> None:
+    async def on_batch(self, events: Sequence[EventT], release: Release | None = None) -> None:
+        """Handle a batch and hand its records to the producer; its save goes on after.
+
+        ``release`` acknowledges the batch's messages; it is called once the batch
+        is saved, or at once if handling fails. ``settled`` waits for the save.
+        """
+        try:
+            await self._handle_batch(events, release)
+        except BaseException:
+            if release is not None:
+                await release()
+            raise
+
+    async def settled(self) -> None:
+        """Wait until the last batch is saved (and raise what its save raised)."""
+        saving, self._saving = self._saving, None
+        if saving is not None:
+            await saving
+
+    async def _handle_batch(self, events: Sequence[EventT], release: Release | None) -> None:
         owned = frozenset(tp.partition for tp in self.progress.assigned(self.topology.incidents))
         batch = _Batch(owned)
         # A batch's incident events are applied before the crimes and links read with
@@ -141,7 +171,7 @@ class ClockHandler:
                 log_failure(log, "failed to process %s", message.tp, exc=exc)
                 reason = Rejected(RejectionKind.INTERNAL_ERROR, describe(exc))
                 batch.dead_letters.append((reason, message))
-        await self._finish(batch)
+        await self._finish(batch, release)
 
     def now(self, partition: int) -> datetime | None:
         """This partition's clock: the least watermark of everything it joins."""
@@ -235,7 +265,7 @@ class ClockHandler:
         changes = self.service.handle(incident, partition=partition, now=batch.clocks[partition])
         batch.facts.extend(changes.facts)
 
-    async def _finish(self, batch: _Batch) -> None:
+    async def _finish(self, batch: _Batch, release: Release | None) -> None:
         held = self.writes.take()
         encoded = {key: encode_state(state) for key, state in held.items() if state is not None}
         publisher = self.publisher
@@ -255,7 +285,41 @@ class ClockHandler:
         # it produced is queued ahead of the next watermark tick.
         for tp, offset, at in batch.read:
             self.progress.observe(tp, offset, at)
-        await publisher.delivered()
-        await self.table.save({key: encoded.get(key) for key in held}, publisher)
-        if batch.read:
+        self._batches += 1
+        number, changes = self._batches, {key: encoded.get(key) for key in held}
+        self.table.hold(number, changes)  # the next batch reads them before they are saved
+        deliveries = publisher.take_pending()
+        try:
+            await self.settled()  # the last batch: its wait overlapped this one's work
+        except BaseException:
+            self.table.drop(number)
+            raise
+        self._saving = asyncio.create_task(
+            self._save(number, changes, deliveries, bool(batch.read), release)
+        )
+        # One turn of the event loop: the save starts now, and the web server, the
+        # consumer and the timers get a turn at least once a batch even when nothing
+        # else makes the worker wait (a backlog read from the buffer).
+        await asyncio.sleep(0)
+
+    async def _save(
+        self,
+        number: int,
+        changes: dict[str, bytes | None],
+        deliveries: list[Awaitable[Any]],
+        read: bool,
+        release: Release | None,
+    ) -> None:
+        """Once the broker has the batch's records, save its states; then acknowledge it."""
+        try:
+            if deliveries:
+                await asyncio.gather(*deliveries)
+            await self.table.save(changes, self.publisher, number)
+        except BaseException:
+            self.table.drop(number)
+            raise
+        finally:
+            if release is not None:
+                await release()
+        if read:
             self.metrics.last_event_timestamp.set(time.time())

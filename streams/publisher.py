@@ -70,15 +70,26 @@ class Publisher:
         *,
         key: bytes | None = None,
         partition: int | None = None,
+        tracked: bool = True,
     ) -> Awaitable[Any]:
-        """Hand a record to the producer; the result is awaited for its delivery (metadata)."""
+        """Hand a record to the producer; the result is awaited for its delivery (metadata).
+
+        ``tracked``: counted among the sends ``delivered`` and ``take_pending`` wait for;
+        a caller that awaits the result itself may leave it out.
+        """
         delivery = await self._send(topic, key, value, partition)
-        self._pending.append(delivery)
+        if tracked:
+            self._pending.append(delivery)
         return delivery
+
+    def take_pending(self) -> list[Awaitable[Any]]:
+        """Every tracked send so far, to be awaited by the caller, who then owns them."""
+        pending, self._pending = self._pending, []
+        return pending
 
     async def delivered(self) -> None:
         """Wait until the broker has every record sent so far (raise if one failed)."""
-        pending, self._pending = self._pending, []
+        pending = self.take_pending()
         if pending:
             await asyncio.gather(*pending)
 

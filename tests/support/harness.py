@@ -51,6 +51,16 @@ class Harness:
     offsets: dict[tuple[str, int], int] = field(default_factory=dict)
     failing: bool = False
     """While true, every send is handed over but its delivery fails (a broker that refuses)."""
+    slow: bool = False
+    """While true, deliveries wait in ``undelivered`` until ``deliver`` (a broker that lags)."""
+    undelivered: list[asyncio.Future[Any]] = field(default_factory=list)
+
+    def deliver(self) -> int:
+        """The broker acknowledges every send waiting so far; how many there were."""
+        waiting, self.undelivered = self.undelivered, []
+        for future in waiting:
+            future.set_result(None)
+        return len(waiting)
 
     @property
     def topology(self) -> Topology:
@@ -81,6 +91,7 @@ class Harness:
 
     async def batch(self, *events: FakeEvent) -> None:
         await self.monitor.clock_handler.on_batch(list(events))
+        await self.monitor.clock_handler.settled()
 
     def state(self, incident_id: str) -> dict[str, Any] | None:
         raw = self.monitor.clock_handler.table.table.data.get(incident_id.encode())
@@ -111,6 +122,8 @@ def harness(
         delivered: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         if h.failing:
             delivered.set_exception(ConnectionError("the broker refused it"))
+        elif h.slow:
+            h.undelivered.append(delivered)
         else:
             delivered.set_result(None)
         return delivered

@@ -106,3 +106,32 @@ async def test_an_event_taken_before_a_rebalance_clears_the_buffer_is_still_hand
     assert taken  # the stream did take events before the rebalance
     assert seen == [event.value for event in taken]
     assert all(event.message.acked for event in taken)
+
+
+async def test_a_held_batch_is_acknowledged_when_its_holder_releases_it() -> None:
+    # The clock saves a batch after its turn, while it handles the next: the
+    # batch's offsets may be committed only once it is saved.
+    releases = []
+    handled = asyncio.Event()
+
+    async def handler(batch):  # type: ignore[no-untyped-def]
+        releases.append(batch.hold())
+        handled.set()
+
+    app = faust.App("held-test", broker="kafka://127.0.0.1:1", store="memory://")
+    topic = app.topic("t", key_type=bytes, value_type=bytes, value_serializer="raw")
+
+    @app.agent(topic)
+    async def agent(stream: faust.StreamT) -> None:
+        async for batch in ready_batches(stream, 100):
+            await handler(batch)
+
+    async with agent.test_context() as ctx:
+        events = [await ctx.put(f"m{i}".encode(), wait=False) for i in range(3)]
+        await asyncio.wait_for(handled.wait(), 2)
+        await asyncio.sleep(0.05)
+        taken = [event for event in events if event.message.tracked]
+        assert taken and not any(event.message.acked for event in taken)  # turn over, held
+        for release in releases:
+            await release()
+        assert all(event.message.acked for event in taken)

@@ -7,6 +7,7 @@ what order, and what it saved.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -226,6 +227,80 @@ async def test_a_batch_whose_announcements_were_not_delivered_saves_nothing(h: H
         await h.batch(h.message(t.incidents, raw(ev.reported("INC-1", NOW - 30 * H)), b"INC-1"))
     assert h.state("INC-1") is None
     assert not [s for s in h.sent if s.topic.endswith("-changelog")]
+
+
+async def test_the_next_batch_is_handled_while_the_last_waits_for_the_broker(h: Harness) -> None:
+    """A batch's save waits for the broker; the next batch reads its states meanwhile.
+
+    Each batch is saved and acknowledged only once the broker has its records,
+    in the order the batches were read.
+    """
+    t, clock = h.topology, h.monitor.clock_handler
+    h.slow = True
+    acked: list[str] = []
+
+    def release(name: str):  # type: ignore[no-untyped-def]
+        async def ack() -> None:
+            acked.append(name)
+
+        return ack
+
+    first = [h.message(t.incidents, raw(ev.reported("INC-1", NOW - 3 * H)), b"INC-1")]
+    await clock.on_batch(first, release("first"))
+    assert h.state("INC-1") is None and acked == []  # not saved: nothing delivered yet
+    assert not [s for s in h.sent if s.topic.endswith("-changelog")]
+
+    second = [
+        h.message(t.crime_records, raw(ev.recorded("CR-1", ["INC-1"], NOW - 2 * H)), b"INC-1")
+    ]
+    handling = asyncio.create_task(clock.on_batch(second, release("second")))
+    await asyncio.sleep(0.01)
+    # The second batch measured the recording against the first's unsaved report.
+    (measured,) = h.on(t.outcomes)
+    assert measured.json["data"]["elapsed_seconds"] == 3600.0
+    assert not handling.done()  # it waits for the first batch's save before its own
+    assert h.state("INC-1") is None and acked == []
+
+    h.deliver()  # the first batch's records (the second's too)
+    await asyncio.sleep(0.01)
+    assert h.state("INC-1").get("recording") is None  # the first batch's state, stored
+    assert acked == []  # its changelog record is not on the broker yet
+    h.deliver()
+    await asyncio.sleep(0.01)
+    assert acked == ["first"]
+    await handling
+    h.deliver()  # the second batch's changelog record
+    await clock.settled()
+    assert acked == ["first", "second"]
+    assert h.state("INC-1")["recording"]["crime_id"] == "CR-1"
+    changelog = [s for s in h.sent if s.topic.endswith("-changelog")]
+    assert [json.loads(s.value or b"").get("recording") is None for s in changelog] == [True, False]
+
+
+async def test_a_failed_save_is_raised_by_the_next_batch_and_both_are_acknowledged(
+    h: Harness,
+) -> None:
+    t, clock = h.topology, h.monitor.clock_handler
+    acked: list[str] = []
+
+    def release(name: str):  # type: ignore[no-untyped-def]
+        async def ack() -> None:
+            acked.append(name)
+
+        return ack
+
+    h.failing = True
+    report = h.message(t.incidents, raw(ev.reported("INC-1", NOW - 3 * H)), b"INC-1")
+    await clock.on_batch([report], release("first"))
+    h.failing = False
+    crime = h.message(t.crime_records, raw(ev.recorded("CR-1", ["INC-1"], NOW - 2 * H)), b"INC-1")
+    with pytest.raises(ConnectionError):
+        await clock.on_batch([crime], release("second"))
+    # Faust waits for every message it handed over to be acknowledged, failed or not.
+    assert acked == ["first", "second"]
+    assert h.state("INC-1") is None
+    assert not [s for s in h.sent if s.topic.endswith("-changelog")]
+    assert clock.table.get("INC-1") is None  # nothing of either batch is pending
 
 
 async def test_one_ledger_record_carries_the_batch_s_states_and_crimes(h: Harness) -> None:
