@@ -10,6 +10,7 @@ from monitor.adapters.sql.ledger import make_engine
 from monitor.adapters.sql.migrate import check_at_head, mask_url, upgrade
 from monitor.audit_gauges import AuditGauges, latest_rates
 from monitor.clock import make_clock
+from monitor.gc_tuning import tune_for_streaming
 from monitor.kafka_clients import describe as describe_kafka
 from monitor.settings import Settings
 from streams.app import build
@@ -55,6 +56,7 @@ def run_worker(settings: Settings, *, migrate: bool = False) -> int:
     # DEBUG so that it can spin on every record: every library's debug record would
     # then be built for nothing (measured: 7% of the worker's time). No spinner.
     worker.spinner = None
+    tune_for_streaming()  # start-up is over: what it made lives as long as the process
     try:
         worker.execute_from_commandline()
     finally:

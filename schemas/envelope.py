@@ -8,9 +8,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    SerializerFunctionWrapHandler,
     StringConstraints,
-    model_serializer,
 )
 
 from schemas.common import Timestamp
@@ -20,6 +18,10 @@ EventId = Annotated[
     StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$"),
     Field(description="Unique per event; the key for de-duplication"),
 ]
+
+
+def _absent(value: object) -> bool:
+    return value is None
 
 
 class CloudEvent(BaseModel):
@@ -39,19 +41,14 @@ class CloudEvent(BaseModel):
     type: str
     time: Timestamp
     datacontenttype: Literal["application/json"] = "application/json"
-    subject: Annotated[str, StringConstraints(max_length=256)] | None = None
-    dataschema: Annotated[str, StringConstraints(max_length=512)] | None = None
+    # CloudEvents leaves an optional attribute out rather than setting it to null.
+    subject: Annotated[str, StringConstraints(max_length=256)] | None = Field(
+        default=None, exclude_if=_absent
+    )
+    dataschema: Annotated[str, StringConstraints(max_length=512)] | None = Field(
+        default=None, exclude_if=_absent
+    )
     data: Any
-
-    # Left unannotated: a return annotation would replace the JSON Schema of the envelope.
-    @model_serializer(mode="wrap")
-    def _omit_absent_attributes(self, handler: SerializerFunctionWrapHandler):
-        # CloudEvents leaves an optional attribute out rather than setting it to null.
-        out = handler(self)
-        for name in ("subject", "dataschema"):
-            if out.get(name) is None:
-                out.pop(name, None)
-        return out
 
 
 class Data(BaseModel):

@@ -35,6 +35,7 @@ from monitor.application.ledger import (
 )
 from monitor.domain.incident import IncidentState, join
 from monitor.domain.policy import TimelinessPolicy
+from monitor.gc_tuning import tune_for_streaming
 from monitor.settings import Settings
 from streams.messages import DecodeError, decode_ledger
 from streams.safe_errors import database_error, database_error_for_log
@@ -137,6 +138,7 @@ def _start(settings: Settings) -> None:
 
     engine = make_engine(settings.database_url.get_secret_value())
     _process_ledger = (SqlLedger(engine, reconciler(settings.policy)), settings.policy)
+    tune_for_streaming()
 
 
 def _write_in_process(values: list[bytes]) -> Written:

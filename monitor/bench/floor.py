@@ -2,9 +2,10 @@
 
 It reads the same input topics as the worker, through the same app
 (``streams.app.faust_app``: the same consumer, fetch settings and the tuning
-of ``streams.faust_tuning``) and the same raw topics, and only counts. What
-it reads a second is what Faust itself costs on this machine: no worker built
-on Faust can read faster. The benchmark compares the pipeline with it.
+of ``streams.faust_tuning``), the same raw topics and the worker's garbage
+collection (``monitor.gc_tuning``), and only counts. What it reads a second
+is what Faust itself costs on this machine: no worker built on Faust can read
+faster. The benchmark compares the pipeline with it.
 
 Run as ``python -m monitor.bench.floor EVENTS SECONDS OUT`` with the worker's
 ``CDI_*`` settings in the environment; it writes one JSON object to the file
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import faust
 
+from monitor.gc_tuning import tune_for_streaming
 from monitor.settings import load_settings
 from streams.app import faust_app
 from streams.faust_tuning import RawSchema
@@ -61,6 +63,7 @@ def main(events: int, seconds: float, out: Path) -> None:
 
     worker = faust.Worker(app, loglevel="WARNING", quiet=True)
     worker.spinner = None
+    tune_for_streaming()  # as the worker does (monitor.run_worker)
     worker.execute_from_commandline()
 
 
