@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import TypeAdapter
@@ -13,6 +14,7 @@ from monitor.domain.incident import IncidentState, apply
 from monitor.domain.inputs import ClosingCode
 from monitor.domain.policy import TimelinessPolicy
 from monitor.domain.recording_clock import advance
+from schemas.common import Timestamp
 from schemas.dead_letters import RejectionKind
 from schemas.export import OUTPUTS
 from streams.inbound import Rejected
@@ -119,3 +121,21 @@ def test_every_output_names_its_schema_under_the_configured_base() -> None:
     event = json.loads(dead.value)
     assert event["dataschema"] == f"{base}cdi.input.rejected.schema.json"
     assert event["subject"] == "incidents/0/1"
+
+
+@pytest.mark.parametrize(
+    ("moment", "text"),
+    [
+        (datetime(2024, 5, 1, 9, 30, tzinfo=UTC), "2024-05-01T09:30:00Z"),
+        (datetime(2024, 5, 1, 9, 30, 0, 120000, tzinfo=UTC), "2024-05-01T09:30:00.120000Z"),
+        (datetime(2024, 5, 1, 9, 30, 0, 1, tzinfo=UTC), "2024-05-01T09:30:00.000001Z"),
+        (datetime(2024, 5, 15, 17, tzinfo=ZoneInfo("Europe/London")), "2024-05-15T17:00:00+01:00"),
+        (datetime(2026, 12, 30, 17, tzinfo=ZoneInfo("Europe/London")), "2026-12-30T17:00:00Z"),
+        (datetime(1900, 1, 1, tzinfo=UTC), "1900-01-01T00:00:00Z"),
+        (datetime(2024, 5, 1, 9, 30, tzinfo=timezone(timedelta(hours=-5, minutes=-30))),
+         "2024-05-01T09:30:00-05:30"),
+    ],
+)  # fmt: skip
+def test_a_timestamp_is_written_as_rfc_3339_with_z_for_utc(moment: datetime, text: str) -> None:
+    assert TypeAdapter(Timestamp).dump_json(moment).decode() == f'"{text}"'
+    assert TypeAdapter(Timestamp).dump_python(moment, mode="json") == text
