@@ -1,12 +1,14 @@
 """Python's cyclic garbage collector, tuned for a process that handles a stream.
 
-Handling an event allocates a few hundred short-lived containers (decoded
-values, domain states, dicts on their way to JSON). With CPython's default
-thresholds (700, 10, 10) that starts a young collection every few events,
-and every full collection walks every object the process holds, most of
-them made at start-up (modules, classes, the Faust app, pydantic's schemas).
-Measured on a backlog: full collections alone took 13% of the worker's
-time, and all collections about 17%.
+Handling an event leaves about 14 more container objects alive than it
+frees (domain states and values waiting to be saved, index entries), so
+with CPython's default thresholds (700, 10, 10) a young collection ran about
+every 50 events, and every full collection walked every object the process
+held, most of them made at start-up (modules, classes, the Faust app,
+pydantic's schemas). Measured with ``gc.callbacks`` in a worker reading a
+backlog at about 7,400 events a second: in 5 s, 754 young, 68 middle and 7
+full collections took 0.06 s, 0.09 s and 0.68 s, so full collections alone
+took 13% of the worker's time and all of them about 17%.
 
 ``tune_for_streaming`` does two things, once, when start-up is over:
 
@@ -14,9 +16,8 @@ time, and all collections about 17%.
   generation, which collections do not walk (start-up objects live as long
   as the process);
 - ``gc.set_threshold`` lets 50,000 allocations, not 700, go between young
-  collections. Nothing is freed later than it would be without cycles:
-  reference counting frees almost everything at once; only garbage in
-  reference cycles waits, at most a few megabytes of it.
+  collections. Reference counting still frees almost everything at once;
+  only garbage in reference cycles waits longer for a collection.
 """
 
 from __future__ import annotations
