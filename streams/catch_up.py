@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from faust.types import TP
+
 from streams.progress import ConsumerProgress
 from streams.topology import Topology
 
@@ -63,24 +65,38 @@ class CatchUp:
         self.topics = (topology.incidents, topology.crime_records)
         self.monotonic = monotonic
         self._read: deque[tuple[float, int]] = deque()
-        self._started_lag: int | None = None
+        # Each owned input's position when this catch-up first saw it: what has been
+        # read since then is the progress, whoever asked first (/ready, /health, the log).
+        self._first_position: dict[TP, int] = {}
+        self._logged = False
 
-    def _lag_and_read(self) -> tuple[int | None, int]:
-        """The owned inputs' lag, and how far they have been read (the sum of positions)."""
-        lag, read, known = 0, 0, False
+    def _lag_and_read(self) -> tuple[int | None, int, int]:
+        """The owned inputs' lag, how far they have been read (the sum of positions),
+        and how many events were read since this catch-up first saw each of them."""
+        lag, read, since, known = 0, 0, 0, False
+        owned = set()
         for topic in self.topics:
             for tp in self.progress.assigned(topic):
                 tp_lag = self.progress.lag(tp)
                 if tp_lag is None:
                     continue
                 known = True
+                owned.add(tp)
+                position = self.progress.position(tp)
                 lag += tp_lag
-                read += self.progress.position(tp)
-        return (lag if known else None), read
+                read += position
+                since += position - self._first_position.setdefault(tp, position)
+        for tp in self._first_position.keys() - owned:
+            del self._first_position[tp]  # a rebalance took it away
+        return (lag if known else None), read, since
 
     def status(self) -> CatchUpStatus:
+        return self._status()[0]
+
+    def _status(self) -> tuple[CatchUpStatus, int]:
+        """The status, and the events read since the backlog was first seen."""
         now = self.monotonic()
-        lag, read = self._lag_and_read()
+        lag, read, since = self._lag_and_read()
         samples = self._read
         if samples and read < samples[-1][1]:
             samples.clear()  # a rebalance took partitions away: start the rate again
@@ -95,20 +111,23 @@ class CatchUp:
             left = lag / rate
         elif lag == 0:
             left = 0.0
-        return CatchUpStatus(lag, rate, left)
+        status = CatchUpStatus(lag, rate, left)
+        if not status.catching_up and lag is not None:
+            self._first_position.clear()  # caught up: the next backlog is counted afresh
+        return status, since
 
     def log_progress(self) -> None:
         """One line of progress while catching up (called every ``LOG_EVERY_SECONDS``)."""
-        status = self.status()
+        status, since = self._status()
         if not status.catching_up:
-            if self._started_lag is not None:
+            if self._logged:
                 log.info("caught up: input lag %s events", status.lag)
-            self._started_lag = None
+            self._logged = False
             return
         assert status.lag is not None  # noqa: S101 - catching_up says so
-        if self._started_lag is None or status.lag > self._started_lag:
-            self._started_lag = status.lag
-        done = 1 - status.lag / self._started_lag if self._started_lag else 0.0
+        self._logged = True
+        backlog = status.lag + since  # what was behind when first seen, and what came since
+        done = since / backlog
         rate = (
             "measuring"
             if status.events_per_second is None
@@ -119,7 +138,7 @@ class CatchUp:
             "catching up: %s events behind (%.0f%% of %s done), %s, %s left",
             f"{status.lag:,}",
             100 * done,
-            f"{self._started_lag:,}",
+            f"{backlog:,}",
             rate,
             left,
         )

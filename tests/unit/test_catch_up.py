@@ -85,3 +85,38 @@ def test_a_worker_that_does_not_know_its_lag_yet_says_so() -> None:
     progress.lag = lambda tp: None  # type: ignore[assignment,return-value]
     status = CatchUp(progress, TOPOLOGY).status()  # type: ignore[arg-type]
     assert status.lag is None and not status.catching_up and status.seconds_left is None
+
+
+def test_progress_counts_from_when_the_backlog_was_first_seen_by_anyone(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    progress, clock = Progress(), Clock()
+    catch_up = CatchUp(progress, TOPOLOGY, monotonic=clock)  # type: ignore[arg-type]
+    caplog.set_level(logging.INFO, logger="streams.catch_up")
+    catch_up.status()  # /ready asked at start-up, before anything was read
+    clock.now, _ = 10.0, progress.read(1000)  # the first log line comes 10 s later
+    catch_up.log_progress()
+    (line,) = [r.getMessage() for r in caplog.records]
+    assert line.startswith("catching up: 9,000 events behind (25% of 12,000 done)")
+
+
+def test_a_partition_gained_in_a_rebalance_counts_only_what_is_read_of_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    progress, clock = Progress(), Clock()
+    catch_up = CatchUp(progress, TOPOLOGY, monotonic=clock)  # type: ignore[arg-type]
+    caplog.set_level(logging.INFO, logger="streams.catch_up")
+    catch_up.log_progress()
+    gained = TP("in", 2)  # another worker had read 5,000 of its 8,000
+    progress.highwaters[gained], progress.positions[gained] = 8000, 5000
+    clock.now, _ = 10.0, progress.read(1000)  # 3,000 read of the first three, 1,000 of it
+    catch_up.log_progress()
+    lines = [r.getMessage() for r in caplog.records]
+    # Behind: 9,000 + 2,000; read since first seen: 3,000 + 0 (it was first seen just now).
+    assert lines[1].startswith("catching up: 11,000 events behind (21% of 14,000 done)")
+    del progress.highwaters[gained], progress.positions[gained]
+    clock.now = 20.0
+    catch_up.log_progress()
+    assert caplog.records[-1].getMessage().startswith(
+        "catching up: 9,000 events behind (25% of 12,000 done)"
+    )
