@@ -261,7 +261,8 @@ def answer_by_keyboard(page, engine, incident_id: str, truth: IncidentTruth) -> 
             {"i": incident_id},
         )
     should = page.get_by_role("group", name="Should a crime have been recorded?")
-    should.get_by_role("radio", name="Yes" if truth.should_record else "No").focus()
+    # Exact names: "No" is also a part of "Cannot tell".
+    should.get_by_role("radio", name="Yes" if truth.should_record else "No", exact=True).focus()
     page.keyboard.press("Space")
     if truth.should_record:
         select = page.get_by_label("Offence group it should have been")
@@ -270,7 +271,7 @@ def answer_by_keyboard(page, engine, incident_id: str, truth: IncidentTruth) -> 
         if group is not None:
             correct = page.get_by_role("group", name="Was it recorded correctly?")
             correct.get_by_role(
-                "radio", name="Yes" if group == truth.offence_group else "No"
+                "radio", name="Yes" if group == truth.offence_group else "No", exact=True
             ).focus()
             page.keyboard.press("Space")
     page.get_by_label("Note").focus()
