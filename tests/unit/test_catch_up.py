@@ -43,6 +43,13 @@ class Clock:
         return self.now
 
 
+def logged(caplog: pytest.LogCaptureFixture) -> tuple[Progress, Clock, CatchUp]:
+    """A catch-up on a stand-in consumer and clock, its log lines captured."""
+    progress, clock = Progress(), Clock()
+    caplog.set_level(logging.INFO, logger="streams.catch_up")
+    return progress, clock, CatchUp(progress, TOPOLOGY, monotonic=clock)  # type: ignore[arg-type]
+
+
 def test_the_lag_rate_and_time_left_come_from_the_owned_inputs() -> None:
     progress, clock = Progress(), Clock()
     catch_up = CatchUp(progress, TOPOLOGY, monotonic=clock)  # type: ignore[arg-type]
@@ -62,9 +69,7 @@ def test_the_lag_rate_and_time_left_come_from_the_owned_inputs() -> None:
 
 
 def test_caught_up_is_said_once_and_then_nothing(caplog: pytest.LogCaptureFixture) -> None:
-    progress, clock = Progress(), Clock()
-    catch_up = CatchUp(progress, TOPOLOGY, monotonic=clock)  # type: ignore[arg-type]
-    caplog.set_level(logging.INFO, logger="streams.catch_up")
+    progress, clock, catch_up = logged(caplog)
     catch_up.log_progress()
     clock.now, _ = 10.0, progress.read(1000)
     catch_up.log_progress()
@@ -90,9 +95,7 @@ def test_a_worker_that_does_not_know_its_lag_yet_says_so() -> None:
 def test_progress_counts_from_when_the_backlog_was_first_seen_by_anyone(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    progress, clock = Progress(), Clock()
-    catch_up = CatchUp(progress, TOPOLOGY, monotonic=clock)  # type: ignore[arg-type]
-    caplog.set_level(logging.INFO, logger="streams.catch_up")
+    progress, clock, catch_up = logged(caplog)
     catch_up.status()  # /ready asked at start-up, before anything was read
     clock.now, _ = 10.0, progress.read(1000)  # the first log line comes 10 s later
     catch_up.log_progress()
@@ -103,9 +106,7 @@ def test_progress_counts_from_when_the_backlog_was_first_seen_by_anyone(
 def test_a_partition_gained_in_a_rebalance_counts_only_what_is_read_of_it(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    progress, clock = Progress(), Clock()
-    catch_up = CatchUp(progress, TOPOLOGY, monotonic=clock)  # type: ignore[arg-type]
-    caplog.set_level(logging.INFO, logger="streams.catch_up")
+    progress, clock, catch_up = logged(caplog)
     catch_up.log_progress()
     gained = TP("in", 2)  # another worker had read 5,000 of its 8,000
     progress.highwaters[gained], progress.positions[gained] = 8000, 5000
@@ -117,6 +118,5 @@ def test_a_partition_gained_in_a_rebalance_counts_only_what_is_read_of_it(
     del progress.highwaters[gained], progress.positions[gained]
     clock.now = 20.0
     catch_up.log_progress()
-    assert caplog.records[-1].getMessage().startswith(
-        "catching up: 9,000 events behind (25% of 12,000 done)"
-    )
+    last = caplog.records[-1].getMessage()
+    assert last.startswith("catching up: 9,000 events behind (25% of 12,000 done)")
