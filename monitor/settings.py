@@ -154,7 +154,7 @@ class Settings(BaseSettings):
         default="", description="Comma-separated addresses/networks allowed to send that header"
     )
 
-    # Kafka security (see monitor/kafka_clients.py, which turns these into
+    # Kafka security (see monitor/adapters/kafka/clients.py, which turns these into
     # client settings for every Kafka client the project creates).
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"

@@ -19,30 +19,30 @@ import faust
 from faust.types import TP
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from monitor.adapters.clock import Clock
+from monitor.adapters.faust.consumer import SafeSeekTransport, use_transport
+from monitor.adapters.faust.embedded_consumer import use_embedded_broker_consumer
+from monitor.adapters.faust.table_store import TableIncidentStore
+from monitor.adapters.faust.tuning import QuietMonitor, RawSchema
+from monitor.adapters.kafka.clients import faust_credentials
+from monitor.adapters.kafka.partitioning import partition_for
+from monitor.adapters.kafka.publisher import Publisher, Send, producer_send
+from monitor.adapters.kafka.topology import Topology
+from monitor.adapters.prometheus.label_limits import label_caps
+from monitor.adapters.prometheus.metrics import Metrics
+from monitor.adapters.sql.ledger_writer import LedgerWriter
 from monitor.application.backlog import BacklogIndex, TrackedIncidentStore
 from monitor.application.held_writes import HeldWrites
 from monitor.application.recording_clock import RecordingClock
-from monitor.clock import Clock
-from monitor.kafka_clients import faust_credentials
 from monitor.settings import Settings
 from schemas.dead_letters import RejectionKind
 from streams.batches import ready_batches
 from streams.catch_up import LOG_EVERY_SECONDS, CatchUp
 from streams.clock_handler import ClockHandler
-from streams.consumer import SafeSeekTransport, use_transport
-from streams.embedded_broker import use_embedded_broker_consumer
-from streams.faust_tuning import QuietMonitor, RawSchema
 from streams.gauges import worker_gauges
-from streams.label_limits import label_caps
 from streams.ledger_sink import LedgerSink
-from streams.ledger_writer import LedgerWriter
-from streams.metrics import Metrics
-from streams.partitioning import partition_for
 from streams.progress import ConsumerProgress
-from streams.publisher import Publisher, Send, producer_send
-from streams.table_store import TableIncidentStore
 from streams.ticker import WatermarkTicker
-from streams.topology import Topology
 
 log = logging.getLogger(__name__)
 
@@ -196,11 +196,11 @@ def faust_app(settings: Settings, topology: Topology) -> faust.App:
         web_router_enabled=False,
         web_stats_enabled=False,
         web_graph_enabled=False,
-        monitor=QuietMonitor(),  # see streams/faust_tuning.py
+        monitor=QuietMonitor(),  # see monitor/adapters/faust/tuning.py
     )
-    if topology.embedded_broker:  # see streams/embedded_broker.py
+    if topology.embedded_broker:  # see monitor/adapters/faust/embedded_consumer.py
         use_embedded_broker_consumer(app)
-    else:  # see streams/consumer.py
+    else:  # see monitor/adapters/faust/consumer.py
         use_transport(app, SafeSeekTransport)
     return app
 

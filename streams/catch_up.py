@@ -21,8 +21,8 @@ from typing import Any
 
 from faust.types import TP
 
+from monitor.adapters.kafka.topology import Topology
 from streams.progress import ConsumerProgress
-from streams.topology import Topology
 
 log = logging.getLogger(__name__)
 

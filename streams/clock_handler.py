@@ -14,7 +14,7 @@ The agent reads ``incidents``, ``crime-records`` and its own links topic
    (the batch's changed states, encoded once, and its crime events) to the
    producer, then records how far each input has been read;
 4. waits until the broker has all of it, and only then saves each changed
-   state once (the table's store and its changelog, ``streams.table_store``)
+   state once (the table's store and its changelog, ``monitor.adapters.faust.table_store``)
    and acknowledges the batch's messages.
 
 Saving last is what makes a crash safe: if the worker stops before the save,
@@ -41,11 +41,25 @@ from typing import Any
 
 from faust.types import TP, EventT, Message
 
+from monitor.adapters.clock import Clock
+from monitor.adapters.faust.table_store import TableIncidentStore
+from monitor.adapters.kafka.partitioning import partition_for
+from monitor.adapters.kafka.publisher import Publisher
+from monitor.adapters.kafka.topology import Topology
+from monitor.adapters.prometheus.metrics import Metrics
+from monitor.adapters.safe_errors import describe, log_failure
 from monitor.adapters.state_codec import encode_state
+from monitor.adapters.wire.inbound import Rejected, decode_crime_event, decode_incident_event
+from monitor.adapters.wire.internal_messages import (
+    DecodeError,
+    LinksBatch,
+    decode_links,
+    encode_ledger,
+    encode_links,
+)
 from monitor.application.held_writes import HeldWrites
 from monitor.application.recording_clock import RecordingClock
 from monitor.application.watermarks import PartitionClock
-from monitor.clock import Clock
 from monitor.domain.inputs import (
     CrimeCancelled,
     CrimeLinked,
@@ -58,15 +72,7 @@ from monitor.domain.outcomes import Fact
 from schemas.dead_letters import RejectionKind
 from schemas.event_types import type_of
 from streams.batches import Release
-from streams.inbound import Rejected, decode_crime_event, decode_incident_event
-from streams.messages import DecodeError, LinksBatch, decode_links, encode_ledger, encode_links
-from streams.metrics import Metrics
-from streams.partitioning import partition_for
 from streams.progress import ConsumerProgress
-from streams.publisher import Publisher
-from streams.safe_errors import describe, log_failure
-from streams.table_store import TableIncidentStore
-from streams.topology import Topology
 
 log = logging.getLogger(__name__)
 

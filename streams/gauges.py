@@ -18,11 +18,11 @@ from typing import Any, TypeVar
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from monitor.adapters.kafka.topology import Topology
+from monitor.adapters.prometheus.label_limits import LabelLimits
 from monitor.application.backlog import Backlog, BacklogIndex
 from monitor.application.watermarks import PartitionClock
-from streams.label_limits import LabelLimits
 from streams.progress import ConsumerProgress
-from streams.topology import Topology
 
 PartitionClocks = Callable[[], Mapping[int, datetime | None]]
 Lags = Callable[[], list[tuple[str, int, int]]]

@@ -1,6 +1,6 @@
 """The ledger writer agent: the ledger topic's messages into the database, retrying until it can.
 
-The rows are made and written by a ``LedgerWriter`` (``streams.ledger_writer``),
+The rows are made and written by a ``LedgerWriter`` (``monitor.adapters.sql.ledger_writer``),
 off the event loop. While the database is unreachable the sink holds its
 batch and retries; the stream keeps its place in Kafka, so nothing is lost
 and, because every write is an upsert, nothing is written twice. A message it
@@ -18,13 +18,13 @@ from collections.abc import Sequence
 
 from faust.types import Message
 
-from monitor.clock import Clock
+from monitor.adapters.clock import Clock
+from monitor.adapters.kafka.publisher import Publisher
+from monitor.adapters.prometheus.metrics import Metrics
+from monitor.adapters.safe_errors import database_error, database_error_for_log
+from monitor.adapters.sql.ledger_writer import LedgerWriteFailed, LedgerWriter
+from monitor.adapters.wire.inbound import Rejected
 from schemas.dead_letters import RejectionKind
-from streams.inbound import Rejected
-from streams.ledger_writer import LedgerWriteFailed, LedgerWriter
-from streams.metrics import Metrics
-from streams.publisher import Publisher
-from streams.safe_errors import database_error, database_error_for_log
 
 log = logging.getLogger(__name__)
 

@@ -10,11 +10,11 @@ clock, so an overdue alert comes within about a tick of its deadline.
 
 from __future__ import annotations
 
-from monitor.clock import Clock
-from streams.messages import encode_watermark
+from monitor.adapters.clock import Clock
+from monitor.adapters.kafka.publisher import Publisher
+from monitor.adapters.kafka.topology import Topology
+from monitor.adapters.wire.internal_messages import encode_watermark
 from streams.progress import ConsumerProgress
-from streams.publisher import Publisher
-from streams.topology import Topology
 
 
 class WatermarkTicker:

@@ -26,8 +26,8 @@ from monitor.adapters.sql.ledger import SqlLedger, make_engine
 from monitor.adapters.sql.migrate import upgrade
 from monitor.application.audit import Sizing, draw_sample, record_answer
 from monitor.application.ledger import CrimeRow, LedgerBatch
+from monitor.devtools.simulate import ForceProfile
 from monitor.domain.period import Period
-from monitor.simulate import ForceProfile
 from tests.support.audit_world import simulate
 
 START = datetime(2026, 11, 1, tzinfo=UTC)

@@ -9,7 +9,7 @@
    read the topics for ids already there, and produce every event in
    event-time order in large batches.
 3. In the same run, produce the very same event bytes to fresh topics the way
-   the benchmark's workload does (``monitor.bench.workload.produce_all``:
+   the benchmark's workload does (``monitor.devtools.bench.workload.produce_all``:
    aiokafka, one ``send`` per event, large batches): the raw producer rate.
 
 The target (issue 15): a Leicestershire-size year, about 1,000,000 events,
@@ -30,16 +30,16 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from monitor.bench.deployment import bench_settings
-from monitor.bench.workload import Encoded, produce_all
-from monitor.embedded import EmbeddedBroker
+from monitor.adapters.kafka.embedded_broker import EmbeddedBroker
+from monitor.adapters.kafka.topology import ensure_topics
+from monitor.devtools.bench.deployment import bench_settings
+from monitor.devtools.bench.workload import Encoded, produce_all
+from monitor.devtools.simulate import ForceProfile, Simulation
+from monitor.devtools.simulate.csv_export import EXAMPLE_MAPPING, export
 from monitor.importer.command import map_files
 from monitor.importer.mapping import load_mapping
 from monitor.importer.producing import ids_on_topics, producer, send_in_rounds, topic_names
 from monitor.settings import Settings
-from monitor.simulate import ForceProfile, Simulation
-from monitor.simulate.csv_export import EXAMPLE_MAPPING, export
-from streams.topology import ensure_topics
 
 TARGET_SECONDS = 60.0
 

@@ -196,6 +196,7 @@ def _print_read_summary(mapped: Mapped, rejects_path: Path, out: TextIO) -> None
 
 
 async def _produce(settings: Settings, mapped: Mapped, out: TextIO) -> int:
+    from monitor.adapters.kafka.topology import ensure_topics
     from monitor.importer.producing import (
         ids_on_topics,
         monitor_has_read,
@@ -203,7 +204,6 @@ async def _produce(settings: Settings, mapped: Mapped, out: TextIO) -> int:
         send_in_rounds,
         topic_names,
     )
-    from streams.topology import ensure_topics
 
     await asyncio.to_thread(ensure_topics, settings)
     names = topic_names(settings)

@@ -22,10 +22,10 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from monitor.adapters.kafka.clients import aiokafka_options, kafka_python_options
+from monitor.adapters.kafka.partitioning import partition_for
 from monitor.importer.events import ImportEvent
-from monitor.kafka_clients import aiokafka_options, kafka_python_options
 from monitor.settings import Settings
-from streams.partitioning import partition_for
 
 ROUND_EVENTS = 10_000
 """Events per round: all of a round is acknowledged before the next is sent."""

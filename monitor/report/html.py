@@ -48,7 +48,7 @@ def method(f: ReportFigures) -> str:
 
 def _safe_json(value: Any) -> str:
     """JSON that cannot end the script element it sits in."""
-    from monitor.board.context import json_default
+    from monitor.web.context import json_default
 
     dumped = json.dumps(value, default=json_default, sort_keys=True)
     return dumped.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

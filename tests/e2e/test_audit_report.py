@@ -20,11 +20,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import create_engine, text
 
+from monitor.adapters.kafka.embedded_broker import free_port
 from monitor.adapters.sql.migrate import upgrade
+from monitor.devtools.simulate import ForceProfile, Simulation
+from monitor.devtools.simulate.truth import IncidentTruth
 from monitor.domain.audit_estimate import StratumTally, stratified_rate
-from monitor.embedded import free_port
-from monitor.simulate import ForceProfile, Simulation
-from monitor.simulate.truth import IncidentTruth
 from tests.support.browser import BoardProcess, chromium, run_users, sign_in
 from tests.support.kafka import Topics
 from tests.support.worker import Deployment, WorkerProcess

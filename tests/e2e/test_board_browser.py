@@ -19,8 +19,8 @@ import pytest
 from kafka.admin import KafkaAdminClient, NewTopic
 from sqlalchemy import create_engine, text
 
+from monitor.adapters.kafka.embedded_broker import free_port
 from monitor.adapters.sql.migrate import upgrade
-from monitor.embedded import free_port
 from tests.support.board_events import measured, overdue, resolved
 from tests.support.browser import BoardProcess, chromium, run_users, sign_in
 from tests.support.kafka import Topics

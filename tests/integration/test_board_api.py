@@ -16,17 +16,17 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import Engine, func, insert, select
 
+from monitor.adapters import security
+from monitor.adapters.kafka.board_feed import Feed
+from monitor.adapters.sql.board_store import BoardStore
 from monitor.adapters.sql.ledger import make_engine
 from monitor.adapters.sql.migrate import upgrade
 from monitor.adapters.sql.tables import board_actions, board_users, crime_incidents, crimes
-from monitor.board import security
-from monitor.board.context import COOKIE, Board
-from monitor.board.facts import decode
-from monitor.board.feed import Feed
-from monitor.board.store import BoardStore
-from monitor.board.view import BoardView
-from monitor.board.web import make_app
+from monitor.application.board.view import BoardView
 from monitor.settings import Settings
+from monitor.web.context import COOKIE, Board
+from monitor.web.web import make_app
+from schemas.output_events import decode
 from tests.support.board_events import overdue
 
 pytestmark = pytest.mark.integration

@@ -11,12 +11,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from kafka.admin import KafkaAdminClient, NewTopic
 
+from monitor.adapters.clock import SystemClock
+from monitor.adapters.kafka.board_feed import Feed
+from monitor.adapters.sql.board_store import BoardStore
 from monitor.adapters.sql.ledger import make_engine
 from monitor.adapters.sql.migrate import upgrade
-from monitor.board.feed import Feed
-from monitor.board.store import BoardStore
-from monitor.board.view import BoardView, Filters, snapshot
-from monitor.clock import SystemClock
+from monitor.application.board.view import BoardView, Filters, snapshot
 from monitor.settings import Settings
 from tests.support.board_events import measured, overdue, resolved
 from tests.support.kafka import Topics

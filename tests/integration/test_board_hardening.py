@@ -20,10 +20,10 @@ from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import update
 
+from monitor.adapters import security
+from monitor.adapters.sql.board_store import LastAdmin
 from monitor.adapters.sql.tables import board_sessions
-from monitor.board import security
-from monitor.board.store import LastAdmin
-from monitor.board.web import make_app
+from monitor.web.web import make_app
 from tests.integration.test_board_api import (  # noqa: F401  (setup is a fixture)
     PASSWORD,
     Setup,

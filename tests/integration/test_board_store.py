@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import insert
 
+from monitor.adapters import security
+from monitor.adapters.sql.board_store import BoardStore, NoSuchUser, UserExists
 from monitor.adapters.sql.ledger import make_engine
 from monitor.adapters.sql.migrate import upgrade
 from monitor.adapters.sql.tables import alerts, crime_incidents, crimes, incidents
-from monitor.board import security
-from monitor.board.handling import Action
-from monitor.board.store import BoardStore, NoSuchUser, UserExists
+from monitor.application.board.handling import Action
 
 NOW = datetime(2026, 6, 2, 12, 0, tzinfo=UTC)
 

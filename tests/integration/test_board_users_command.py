@@ -8,10 +8,10 @@ import sys
 
 import pytest
 
+from monitor.adapters import security
+from monitor.adapters.sql.board_store import BoardStore
 from monitor.adapters.sql.ledger import make_engine
 from monitor.adapters.sql.migrate import upgrade
-from monitor.board import security
-from monitor.board.store import BoardStore
 
 pytestmark = pytest.mark.integration
 

@@ -30,11 +30,11 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import select
 
+from monitor.adapters.clock import AcceleratedClock
 from monitor.adapters.sql.ledger import make_engine
 from monitor.adapters.sql.migrate import upgrade
 from monitor.adapters.sql.tables import alerts, crimes, incidents
-from monitor.clock import AcceleratedClock
-from monitor.simulate import ForceProfile, Simulation, publish
+from monitor.devtools.simulate import ForceProfile, Simulation, publish
 from tests.support.kafka import Topics
 from tests.support.postgres import fresh_postgres_database
 from tests.support.worker import Deployment, WorkerProcess

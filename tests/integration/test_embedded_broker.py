@@ -10,7 +10,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from faust.types import TP
 from kafka.admin import KafkaAdminClient, NewTopic
 
-from streams.embedded_broker import true_end_offsets
+from monitor.adapters.faust.embedded_consumer import true_end_offsets
 
 pytestmark = pytest.mark.integration
 

@@ -343,7 +343,7 @@ def test_a_worker_rides_out_a_broker_frozen_for_longer_than_the_session_timeout(
     log_dir: Path, postgres_url: str
 ) -> None:
     require_embedded_broker()
-    from monitor.embedded import EmbeddedBroker
+    from monitor.adapters.kafka.embedded_broker import EmbeddedBroker
 
     broker = EmbeddedBroker(log_path=log_dir / "frozen-broker.log").start()
     topics = Topics(broker.bootstrap)

@@ -39,7 +39,7 @@ from sqlalchemy import select
 from monitor.adapters.sql.ledger import make_engine
 from monitor.adapters.sql.migrate import upgrade
 from monitor.adapters.sql.tables import alerts, crime_incidents, crimes, incidents
-from monitor.simulate import ForceProfile, Simulation
+from monitor.devtools.simulate import ForceProfile, Simulation
 from tests.support import events as ev
 from tests.support.kafka import Topics
 from tests.support.postgres import fresh_postgres_database

@@ -32,8 +32,8 @@ from sqlalchemy import select
 from monitor.adapters.sql.ledger import make_engine
 from monitor.adapters.sql.migrate import upgrade
 from monitor.adapters.sql.tables import alerts, crimes, incidents
-from monitor.simulate import ForceProfile, Simulation
-from monitor.simulate.csv_export import EXAMPLE_MAPPING, export
+from monitor.devtools.simulate import ForceProfile, Simulation
+from monitor.devtools.simulate.csv_export import EXAMPLE_MAPPING, export
 from tests.support.kafka import Topics
 from tests.support.postgres import fresh_postgres_database
 from tests.support.worker import Deployment, WorkerProcess

@@ -17,8 +17,8 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError
 
+from monitor.adapters.kafka.clients import aiokafka_options
 from monitor.adapters.sql.migrate import upgrade
-from monitor.kafka_clients import aiokafka_options
 from monitor.settings import Settings
 from tests.support.worker import Deployment
 

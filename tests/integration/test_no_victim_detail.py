@@ -22,8 +22,8 @@ from typing import Any
 import aiohttp
 import pytest
 
+from monitor.adapters.kafka.embedded_broker import free_port
 from monitor.adapters.sql.migrate import upgrade
-from monitor.embedded import free_port
 from tests.support import events as ev
 from tests.support.browser import BoardProcess, run_users
 from tests.support.kafka import Topics

@@ -28,9 +28,9 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
+from monitor.adapters.kafka.embedded_broker import free_port
 from monitor.adapters.sql.migrate import upgrade
-from monitor.embedded import free_port
-from monitor.simulate import ForceProfile, Simulation
+from monitor.devtools.simulate import ForceProfile, Simulation
 from tests.support import events as ev
 from tests.support.alerting import (
     alertmanager,

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from monitor.embedded import free_port
+from monitor.adapters.kafka.embedded_broker import free_port
 from tests.support.tools import DEPLOY, require_tool, wait_for_port
 
 ALERTMANAGER_CONFIG = DEPLOY / "alertmanager" / "alertmanager.yml"

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from monitor.application.ledger import IncidentRow, incident_rows
+from monitor.devtools.simulate import ForceProfile, SimEvent, Simulation
+from monitor.devtools.simulate.truth import IncidentTruth
 from monitor.domain.audit_answer import Answer, ShouldRecord
 from monitor.domain.audit_sample import UNKNOWN_STRATUM, FrameIncident, route_of
 from monitor.domain.incident import IncidentState, apply
@@ -27,8 +29,6 @@ from monitor.domain.inputs import (
 )
 from monitor.domain.period import Period
 from monitor.domain.policy import TimelinessPolicy
-from monitor.simulate import ForceProfile, SimEvent, Simulation
-from monitor.simulate.truth import IncidentTruth
 
 POLICY = TimelinessPolicy()
 

@@ -16,12 +16,12 @@ from typing import Any
 
 from faust.types import TP, Message
 
+from monitor.adapters.clock import Clock, SystemClock
+from monitor.adapters.kafka.topology import Topology
+from monitor.adapters.sql.ledger_writer import ThreadLedgerWriter
 from monitor.application.ledger import InMemoryLedger
-from monitor.clock import Clock, SystemClock
 from monitor.settings import Settings
 from streams.app import Monitor, build
-from streams.ledger_writer import ThreadLedgerWriter
-from streams.topology import Topology
 
 
 @dataclass

@@ -34,7 +34,7 @@ def _unavailable(reason: str) -> None:
 def require_embedded_broker() -> None:
     """The demo needs the embedded broker itself: skip without it, but never under CI."""
     try:
-        from monitor.embedded import broker_binary
+        from monitor.adapters.kafka.embedded_broker import broker_binary
 
         broker_binary()
     except Exception as exc:
@@ -49,7 +49,11 @@ def kafka_broker(log_path: Path) -> Iterator[str]:
         yield given
         return
     try:
-        from monitor.embedded import EmbeddedBroker, EmbeddedBrokerError, broker_binary
+        from monitor.adapters.kafka.embedded_broker import (
+            EmbeddedBroker,
+            EmbeddedBrokerError,
+            broker_binary,
+        )
 
         broker_binary()
     except Exception as exc:

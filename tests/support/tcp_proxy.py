@@ -11,7 +11,7 @@ import asyncio
 import threading
 from contextlib import suppress
 
-from monitor.embedded import free_port
+from monitor.adapters.kafka.embedded_broker import free_port
 
 
 class TcpProxy:
@@ -70,9 +70,7 @@ class TcpProxy:
             return
         self.connections += 1
         self._writers.update((client_w, upstream_w))
-        await asyncio.gather(
-            self._pipe(client_r, upstream_w), self._pipe(upstream_r, client_w)
-        )
+        await asyncio.gather(self._pipe(client_r, upstream_w), self._pipe(upstream_r, client_w))
         self._writers.difference_update((client_w, upstream_w))
 
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

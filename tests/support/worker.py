@@ -15,7 +15,7 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from monitor.embedded import free_port
+from monitor.adapters.kafka.embedded_broker import free_port
 
 
 @dataclass
@@ -59,8 +59,8 @@ class Deployment:
         A producer writing to a missing topic would have the broker create it
         with its own default partition count.
         """
+        from monitor.adapters.kafka.topology import ensure_topics
         from monitor.settings import Settings
-        from streams.topology import ensure_topics
 
         values = {
             k.removeprefix("CDI_").lower(): v

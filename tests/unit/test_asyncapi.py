@@ -18,11 +18,11 @@ import jsonschema
 import pytest
 
 from monitor.adapters.bank_holidays import EnglandAndWalesWorkingDays
+from monitor.adapters.wire.examples import examples
 from monitor.settings import Settings
 from schemas.asyncapi import CHANNELS, DOCUMENT, document, render, stale
 from schemas.envelope import DEFAULT_SCHEMA_BASE
 from schemas.export import INPUTS, JSON_DIR, OUTPUTS
-from streams.examples import examples
 
 ROOT = Path(__file__).resolve().parents[2]
 VALIDATOR = ROOT / "tools" / "asyncapi"

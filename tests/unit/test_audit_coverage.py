@@ -17,10 +17,10 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from monitor.application.audit import default_expectations
+from monitor.devtools.simulate import ForceProfile
 from monitor.domain.audit_answer import AuditedIncident
 from monitor.domain.audit_estimate import by_stratum, stratified_rate, unrecorded_per_year
 from monitor.domain.audit_sample import draw, plan_by_margin, populations
-from monitor.simulate import ForceProfile
 from tests.support.audit_world import World, simulate
 
 RUNS = 100

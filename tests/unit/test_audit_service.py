@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from monitor.adapters.security import may
 from monitor.application.audit import (
     AnswerRefused,
     Sample,
@@ -16,7 +17,6 @@ from monitor.application.audit import (
     draw_sample,
     record_answer,
 )
-from monitor.board.security import may
 from monitor.domain.audit_answer import Answer, AuditedIncident, ShouldRecord
 from monitor.domain.audit_sample import NO_RECORD, RECORDED, FrameIncident
 from monitor.domain.period import Period

@@ -19,10 +19,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from monitor.adapters.wire.inbound import Rejected, decode_crime_event, decode_incident_event
+from monitor.adapters.wire.internal_messages import decode_ledger
 from monitor.domain.inputs import CrimeCancelled, CrimeRecorded
 from schemas.dead_letters import RejectionKind
-from streams.inbound import Rejected, decode_crime_event, decode_incident_event
-from streams.messages import decode_ledger
 from tests.support import events as ev
 from tests.support.harness import Harness, harness
 

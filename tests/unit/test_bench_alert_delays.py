@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from monitor.bench.command import _alert_delays
+from monitor.devtools.bench.command import _alert_delays
 
 
 def test_every_alert_read_gives_the_worst_and_the_median() -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.bench import command
-from monitor.bench.command import _backlog_samples, _moving
+from monitor.devtools.bench import command
+from monitor.devtools.bench.command import _backlog_samples, _moving
 
 
 class VirtualTime:

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from monitor.board import security
-from monitor.board.handling import MAX_NOTE_CHARS, InvalidAction, parse_action_request
+import monitor.web
+from monitor.adapters import security
+from monitor.application.board.handling import MAX_NOTE_CHARS, InvalidAction, parse_action_request
 
-CSS = Path(security.__file__).parent / "static" / "board.css"
+CSS = Path(monitor.web.__file__).parent / "static" / "board.css"
 
 
 @pytest.mark.parametrize(

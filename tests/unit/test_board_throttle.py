@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.board.throttle import Limits, SignInThrottle, Throttled
+from monitor.web.throttle import Limits, SignInThrottle, Throttled
 
 WINDOW = 300.0
 

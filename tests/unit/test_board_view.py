@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from monitor.board.facts import NotForTheBoard, decode
-from monitor.board.figures import daily_figures, today
-from monitor.board.handling import Action
-from monitor.board.view import BoardView, Filters, snapshot
+from monitor.application.board.figures import daily_figures, today
+from monitor.application.board.handling import Action
+from monitor.application.board.view import BoardView, Filters, snapshot
+from schemas.output_events import NotForTheBoard, decode
 from tests.support.board_events import due_soon, measured, overdue, resolved
 
 T0 = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)

@@ -7,8 +7,8 @@ import logging
 import pytest
 from faust.types import TP
 
+from monitor.adapters.kafka.topology import Topology
 from streams.catch_up import CatchUp
-from streams.topology import Topology
 
 TOPOLOGY = Topology("in", "crimes", "l", "g", "o", "a", "d", partitions=2, crime_partitions=1)
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
+from monitor.adapters.kafka.partitioning import partition_for
+from monitor.adapters.wire.internal_messages import decode_ledger, encode_links, encode_watermark
 from monitor.domain.inputs import CrimeLinked
-from streams.messages import decode_ledger, encode_links, encode_watermark
-from streams.partitioning import partition_for
 from tests.support import events as ev
 from tests.support.harness import Harness, harness
 

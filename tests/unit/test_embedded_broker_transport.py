@@ -7,14 +7,17 @@ import inspect
 from aiokafka import AIOKafkaConsumer
 from faust.transport.drivers.aiokafka import Transport
 
+from monitor.adapters.clock import SystemClock
+from monitor.adapters.faust.consumer import SafeSeekConsumer, SafeSeekTransport
+from monitor.adapters.faust.embedded_consumer import (
+    EMBEDDED_FETCH_MAX_WAIT_MS,
+    EmbeddedBrokerTransport,
+)
+from monitor.adapters.kafka.topology import Topology
+from monitor.adapters.sql.ledger_writer import ThreadLedgerWriter
 from monitor.application.ledger import InMemoryLedger
-from monitor.clock import SystemClock
 from monitor.settings import Settings
 from streams.app import build
-from streams.consumer import SafeSeekConsumer, SafeSeekTransport
-from streams.embedded_broker import EMBEDDED_FETCH_MAX_WAIT_MS, EmbeddedBrokerTransport
-from streams.ledger_writer import ThreadLedgerWriter
-from streams.topology import Topology
 
 
 def transport(embedded: bool) -> object:

@@ -10,7 +10,7 @@ import faust
 from mode import Service
 from mode.utils.locks import Event
 
-from streams.faust_tuning import EagerDelivery, QuietMonitor, RawSchema
+from monitor.adapters.faust.tuning import EagerDelivery, QuietMonitor, RawSchema
 
 
 class Fetcher(EagerDelivery, Service):
@@ -102,9 +102,7 @@ async def test_while_the_flow_is_suspended_faust_s_own_race_is_used() -> None:
 async def test_the_raw_schema_hands_the_message_over_as_it_is() -> None:
     app = faust.App("raw-schema-test", broker="kafka://127.0.0.1:1", monitor=QuietMonitor())
     topic = app.topic("t", schema=RawSchema())
-    message = faust.types.Message(
-        "t", 0, 5, 0.0, 0, None, b"\x00key", b"\xffnot json", b"", 0, 0
-    )
+    message = faust.types.Message("t", 0, 5, 0.0, 0, None, b"\x00key", b"\xffnot json", b"", 0, 0)
     event = await topic.decode(message)
     assert event.key == b"\x00key" and event.value == b"\xffnot json"
     assert event.message is message

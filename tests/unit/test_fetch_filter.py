@@ -17,7 +17,7 @@ from typing import Any
 from aiokafka.consumer.fetcher import Fetcher, FetchResult
 from aiokafka.structs import TopicPartition
 
-from streams.consumer import FetchFilter, SafeSeekConsumer
+from monitor.adapters.faust.consumer import FetchFilter, SafeSeekConsumer
 
 CRIMES = TopicPartition("crime-records", 0)
 LINKS = TopicPartition("links", 0)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from monitor.gc_tuning import OLDER_THRESHOLDS, YOUNG_THRESHOLD, tune_for_streaming
+from monitor.adapters.gc_tuning import OLDER_THRESHOLDS, YOUNG_THRESHOLD, tune_for_streaming
+from monitor.adapters.sql.ledger_writer import ProcessLedgerWriter
 from monitor.settings import Settings
-from streams.ledger_writer import ProcessLedgerWriter
 
 
 def test_tuning_freezes_what_is_alive_and_raises_the_thresholds() -> None:

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from monitor.cli import main
+from monitor.cli.main import main
+from monitor.devtools.simulate import ForceProfile, Simulation
+from monitor.devtools.simulate.csv_export import EXAMPLE_MAPPING, export
 from monitor.importer.command import _warn_if_late, map_files, run_import
 from monitor.importer.events import ImportEvent
 from monitor.importer.mapping import MappingError, load_mapping, parse_mapping
 from monitor.importer.timezones import MICROS
 from monitor.settings import Settings
-from monitor.simulate import ForceProfile, Simulation
-from monitor.simulate.csv_export import EXAMPLE_MAPPING, export
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from monitor.adapters.wire.inbound import Rejected, decode_crime_event, decode_incident_event
 from monitor.domain.inputs import ClosingCode, CrimeRecorded, IncidentClosed, IncidentReported
 from schemas.dead_letters import RejectionKind
-from streams.inbound import Rejected, decode_crime_event, decode_incident_event
 from tests.support import events as ev
 
 AT = datetime(2024, 5, 1, 9, 30, tzinfo=UTC)

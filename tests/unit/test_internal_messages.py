@@ -7,9 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from monitor.adapters.state_codec import decode_state, encode, encode_state
-from monitor.domain.incident import Announced, IncidentState, Report
-from monitor.domain.inputs import CrimeCancelled, CrimeLinked, CrimeRecorded, CrimeVictim
-from streams.messages import (
+from monitor.adapters.wire.internal_messages import (
     MAX_RECORD_BYTES,
     DecodeError,
     LedgerBatch,
@@ -21,6 +19,8 @@ from streams.messages import (
     encode_links,
     encode_watermark,
 )
+from monitor.domain.incident import Announced, IncidentState, Report
+from monitor.domain.inputs import CrimeCancelled, CrimeLinked, CrimeRecorded, CrimeVictim
 
 T = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 

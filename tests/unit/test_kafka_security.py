@@ -19,18 +19,18 @@ from kafka import KafkaConsumer
 from kafka.admin import KafkaAdminClient
 from prometheus_client import generate_latest
 
-from monitor.application.ledger import InMemoryLedger
-from monitor.clock import SystemClock
-from monitor.kafka_clients import (
+from monitor.adapters.clock import SystemClock
+from monitor.adapters.kafka.clients import (
     aiokafka_options,
     describe,
     faust_credentials,
     kafka_python_options,
 )
+from monitor.adapters.kafka.topology import Topology
+from monitor.adapters.sql.ledger_writer import ThreadLedgerWriter
+from monitor.application.ledger import InMemoryLedger
 from monitor.settings import Settings, SettingsError, load_settings
 from streams.app import build
-from streams.ledger_writer import ThreadLedgerWriter
-from streams.topology import Topology
 
 TLS = Path(__file__).resolve().parents[1] / "support" / "tls"
 PASSWORD = "sasl-Pa55word-that-must-never-show"  # noqa: S105 - a test value

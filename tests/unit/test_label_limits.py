@@ -6,6 +6,8 @@ from datetime import timedelta
 
 from prometheus_client import CollectorRegistry
 
+from monitor.adapters.prometheus.label_limits import OTHER, LabelCaps, label_caps
+from monitor.adapters.prometheus.metrics import Metrics
 from monitor.application.backlog import BacklogIndex
 from monitor.domain.incident import IncidentState, Report, apply
 from monitor.domain.measure import Measurement
@@ -13,8 +15,6 @@ from monitor.domain.outcomes import RecordingMeasured
 from monitor.domain.policy import TimelinessPolicy
 from monitor.settings import Settings
 from streams.gauges import LiveGauges
-from streams.label_limits import OTHER, LabelCaps, label_caps
-from streams.metrics import Metrics
 from tests.unit.builders import T0, H, reported
 
 FORCES = 43

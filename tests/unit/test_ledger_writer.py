@@ -10,8 +10,15 @@ from pathlib import Path
 import pytest
 
 from monitor.adapters.sql.ledger import SqlLedger, make_engine
+from monitor.adapters.sql.ledger_writer import (
+    LedgerWriteFailed,
+    ProcessLedgerWriter,
+    ThreadLedgerWriter,
+    rows_of,
+)
 from monitor.adapters.sql.migrate import upgrade
 from monitor.adapters.state_codec import encode_state
+from monitor.adapters.wire.internal_messages import encode_ledger
 from monitor.application.ledger import InMemoryLedger
 from monitor.domain.incident import IncidentState, apply
 from monitor.domain.inputs import (
@@ -23,13 +30,6 @@ from monitor.domain.inputs import (
 )
 from monitor.domain.policy import TimelinessPolicy
 from monitor.settings import Settings
-from streams.ledger_writer import (
-    LedgerWriteFailed,
-    ProcessLedgerWriter,
-    ThreadLedgerWriter,
-    rows_of,
-)
-from streams.messages import encode_ledger
 from tests.support.harness import harness
 
 T = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)

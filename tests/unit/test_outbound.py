@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import TypeAdapter
 
+from monitor.adapters.wire.inbound import Rejected
+from monitor.adapters.wire.outbound import Stream, encode_dead_letter, encode_fact
 from monitor.domain.incident import IncidentState, apply
 from monitor.domain.inputs import ClosingCode
 from monitor.domain.policy import TimelinessPolicy
@@ -17,8 +19,6 @@ from monitor.domain.recording_clock import advance
 from schemas.common import Timestamp
 from schemas.dead_letters import RejectionKind
 from schemas.export import OUTPUTS
-from streams.inbound import Rejected
-from streams.outbound import Stream, encode_dead_letter, encode_fact
 from tests.unit.builders import T0, H, closed, recorded, reported
 
 POLICY = TimelinessPolicy()

@@ -13,7 +13,10 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from monitor.adapters.bank_holidays import EnglandAndWalesWorkingDays
+from monitor.adapters.prometheus.metrics import Metrics
 from monitor.adapters.state_codec import decode_state, encode_state
+from monitor.adapters.wire.internal_messages import LinksBatch, decode_links, encode_links
+from monitor.adapters.wire.outbound import Stream, encode_fact
 from monitor.domain.incident import IncidentState, apply, join
 from monitor.domain.inputs import CrimeLinked, CrimeRecorded, links_of
 from monitor.domain.policy import TimelinessPolicy
@@ -26,9 +29,6 @@ from monitor.domain.referral import (
     ReferralWithheld,
 )
 from schemas.export import JSON_DIR, OUTPUTS
-from streams.messages import LinksBatch, decode_links, encode_links
-from streams.metrics import Metrics
-from streams.outbound import Stream, encode_fact
 from tests.unit.builders import reported
 
 POLICY = TimelinessPolicy(referrals=ReferralPolicy(calendar=EnglandAndWalesWorkingDays()))

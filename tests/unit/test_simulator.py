@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import TypeAdapter
 
-from monitor.clock import AcceleratedClock
-from monitor.simulate import ForceProfile, SimEvent, SimSummary, Simulation, publish
+from monitor.adapters.clock import AcceleratedClock
+from monitor.devtools.simulate import ForceProfile, SimEvent, SimSummary, Simulation, publish
 from schemas.crimes import CrimeEvent
 from schemas.incidents import IncidentEvent
 
@@ -455,7 +455,7 @@ def test_the_runner_backfills_past_events_at_once_and_paces_future_ones(monkeypa
         clock.waited += seconds
         return False
 
-    monkeypatch.setattr("monitor.simulate.runner._stopped_within", wait)
+    monkeypatch.setattr("monitor.devtools.simulate.runner._stopped_within", wait)
     until = origin + timedelta(hours=1)
     summary = asyncio.run(
         publish(Simulation(PROFILE.scale(20), seed=4), clock=clock, send=sink,

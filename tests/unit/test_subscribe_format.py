@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from monitor.subscribe import Received, as_json_line, as_text
+from monitor.adapters.kafka.subscriber import Received, as_json_line, as_text
 
 EVENT = {
     "specversion": "1.0",

@@ -19,12 +19,12 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
+from monitor.adapters.safe_errors import database_error, describe, validation_summary
+from monitor.adapters.wire.inbound import Rejected
+from monitor.adapters.wire.outbound import encode_dead_letter
+from monitor.adapters.wire.redaction import REDACTED, dead_letter_copy
 from schemas.crimes import CrimeEvent
 from schemas.dead_letters import RejectionKind, ValueRedaction
-from streams.inbound import Rejected
-from streams.outbound import encode_dead_letter
-from streams.redaction import REDACTED, dead_letter_copy
-from streams.safe_errors import database_error, describe, validation_summary
 from tests.support import events as ev
 from tests.support.harness import Harness, harness
 

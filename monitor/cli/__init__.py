@@ -1,0 +1,1 @@
+"""``cdi-monitor``: the command line. Its modules parse arguments and call the monitor."""
